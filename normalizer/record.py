@@ -1,0 +1,80 @@
+"""The complaint record: what every channel's normaliser produces (DESIGN.md §3).
+
+Records are plain frozen dataclasses so normalisers stay pure and testable from tables, and
+``to_json`` gives the one shape the store keeps and the export prints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Kind(StrEnum):
+    COMPLAINT = "complaint"
+    FOLLOW_UP = "follow_up"
+    NOT_COMPLAINT = "not_complaint"
+
+
+@dataclass(frozen=True)
+class IdentityDocument:
+    type: str  # "KTP", "SIM", "NIK"
+    number: str
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None  # E.164 where it could be normalised
+    handle: str | None = None  # platform handle or id
+    identity: IdentityDocument | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    size: int
+    sha256: str | None  # None when the content was not stored (over the size limit)
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ComplaintRecord:
+    channel: str
+    source_id: str
+    received_at: datetime
+    body: str
+    kind: Kind = Kind.COMPLAINT
+    kind_reason: str | None = None
+    subject: str | None = None
+    author: Author = field(default_factory=Author)
+    anonymous: bool = False
+    confidential: bool = False
+    source_url: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    in_reply_to: str | None = None
+    location: dict[str, str] = field(default_factory=dict)
+    # The platform's own state of the item, raw and mapped (LAPOR "Status Laporan").
+    source_status: str | None = None
+    source_state: str | None = None
+    # Channel-specific facts kept for staff (LAPOR category, classification, original text…).
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.received_at.tzinfo is None:
+            raise ValueError("received_at must be timezone-aware")
+        if not self.source_id:
+            raise ValueError("source_id must not be empty")
+
+    def content(self) -> dict[str, Any]:
+        """Every field as JSON-ready values; the store keeps this and compares versions by it."""
+        data = dataclasses.asdict(self)
+        data["received_at"] = self.received_at.isoformat()
+        data["kind"] = str(self.kind)
+        data["attachments"] = [dataclasses.asdict(a) for a in self.attachments]
+        return data
