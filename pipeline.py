@@ -1,0 +1,309 @@
+"""Wiring: collectors → normaliser → store, one transaction per batch; and the scheduler.
+
+The transaction rule (DESIGN.md §2): a batch's raw items, its records or quarantine entries,
+their case links and the collector's next cursor are committed together or not at all, so a
+crash anywhere re-fetches and never skips, and a re-fetch stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from pengaduan.cases.linking import link_saved
+from pengaduan.collectors.base import Batch, Collector, Cursor, RawItem
+from pengaduan.collectors.registry import collector_types
+from pengaduan.errors import AuthError, CollectorError, RecordError, StoreError
+from pengaduan.normalizer.pii import mask_for_log
+from pengaduan.settings import CollectorSettings, Settings
+from pengaduan.store import quarantine as store_quarantine
+from pengaduan.store import state as store_state
+from pengaduan.store.db import Store
+from pengaduan.store.ingest import Outcome, save_outcomes
+
+log = logging.getLogger("pengaduan.pipeline")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class RunReport:
+    collector: str
+    outcome: str = "ok"  # ok | failed | interrupted
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    cases_opened: int = 0
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "fetched": self.fetched,
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "quarantined": self.quarantined,
+        }
+
+    def summary(self) -> str:
+        text = (
+            f"{self.collector}: {self.fetched} fetched, {self.new} new, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.quarantined} quarantined, "
+            f"{self.cases_opened} cases opened"
+        )
+        return text if self.error is None else f"{text}; failed: {self.error}"
+
+
+def normalize_item(cls: type[Collector], item: RawItem) -> Outcome:
+    """One item's fate; a failure here parks the item and never takes the batch down."""
+    if item.error:
+        return Outcome(item, reason=item.error)
+    try:
+        return Outcome(item, record=cls.normalize(item))
+    except RecordError as exc:
+        return Outcome(item, reason=exc.reason)
+    except Exception as exc:  # a normaliser bug must cost one item, not the batch
+        log.exception("normaliser %s failed on %s", cls.type, item.source_id)
+        return Outcome(
+            item,
+            reason=f"the {cls.type} normaliser failed on this item "
+            f"({type(exc).__name__}: {mask_for_log(str(exc))}); replay it after a fix",
+        )
+
+
+class Pipeline:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+        stop: threading.Event | None = None,
+    ):
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.stop = stop or threading.Event()
+
+    # --- one batch ---------------------------------------------------------------------
+
+    def save_batch(self, collector: Collector, batch: Batch, report: RunReport) -> None:
+        outcomes = [normalize_item(type(collector), item) for item in batch.items]
+        now = self.clock()
+        with self.store.transaction() as conn:
+            saved = save_outcomes(conn, collector.name, collector.channel, outcomes, now)
+            report.cases_opened += link_saved(
+                conn,
+                collector.channel,
+                saved,
+                self.settings.calendar,
+                self.settings.due_working_days,
+                now,
+            )
+            store_state.save_cursor(conn, collector.name, batch.cursor, now)
+        report.fetched += len(batch.items)
+        report.new += len(saved.new)
+        report.updated += len(saved.updated)
+        report.unchanged += saved.unchanged
+        report.quarantined += saved.quarantined
+        for note in batch.notes:
+            log.warning("%s: %s", collector.name, note)
+            report.notes.append(note)
+
+    # --- one run -----------------------------------------------------------------------
+
+    def run(
+        self,
+        collector: Collector,
+        fetch: Callable[[Cursor | None], Iterable[Batch]] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> RunReport:
+        """Fetch from the stored cursor and save batch by batch; health and run log kept."""
+        report = RunReport(collector.name)
+        started = self.clock()
+        with self.store.transaction() as conn:
+            store_state.ensure_state(conn, collector.name, collector.type, started)
+            run_id = store_state.start_run(conn, collector.name, started)
+            state = store_state.load_state(conn, collector.name)
+        cursor = state.cursor if state else None
+        batches: Iterator[Batch] = iter((fetch or collector.fetch)(cursor))
+        health, retry_at = store_state.HEALTHY, None
+        try:
+            for batch in batches:
+                self.save_batch(collector, batch, report)
+                if progress:
+                    progress(len(batch.items))
+                if self.stop.is_set():
+                    report.outcome = "interrupted"
+                    break
+        except AuthError as exc:
+            report.outcome, report.error, health = "failed", str(exc), store_state.NEEDS_REAUTH
+        except (CollectorError, StoreError) as exc:
+            report.outcome, report.error, health = "failed", str(exc), store_state.FAILING
+        except Exception as exc:  # a collector bug must not stop the scheduler or the others
+            log.exception("collector %s failed unexpectedly", collector.name)
+            report.outcome, health = "failed", store_state.FAILING
+            report.error = f"unexpected {type(exc).__name__}: {mask_for_log(str(exc))}"
+        finally:
+            close = getattr(batches, "close", None)
+            if close:
+                close()
+            collector.close()
+        finished = self.clock()
+        try:
+            with self.store.transaction() as conn:
+                if report.outcome == "failed":
+                    failures = (state.failures if state else 0) + 1
+                    retry_at = finished + self.backoff(failures, transient=health != store_state.NEEDS_REAUTH)
+                    store_state.mark_failure(
+                        conn, collector.name, health, report.error or "", finished, retry_at
+                    )
+                else:
+                    store_state.mark_success(conn, collector.name, finished)
+                store_state.finish_run(
+                    conn, run_id, report.outcome, report.counts(), report.error, finished
+                )
+        except StoreError as exc:
+            report.outcome, report.error = "failed", str(exc)
+        log.info(
+            "run finished",
+            extra={"event": "collector_run", "collector": collector.name,
+                   "outcome": report.outcome, "duration_s": (finished - started).total_seconds(),
+                   **report.counts()},
+        )
+        return report
+
+    def backoff(self, failures: int, transient: bool = True) -> timedelta:
+        """Exponential backoff, capped; credentials need a person, so wait the longest."""
+        s = self.settings.scheduler
+        if not transient:
+            return timedelta(seconds=s.retry_max)
+        return timedelta(seconds=min(s.retry_max, s.retry_initial * 2 ** (failures - 1)))
+
+    def run_instance(self, cs: CollectorSettings, force: bool = False) -> RunReport | None:
+        """Run a configured collector unless it is backing off (None then)."""
+        if not force:
+            with self.store.transaction() as conn:
+                state = store_state.load_state(conn, cs.name)
+            if state and state.retry_at and state.retry_at > self.clock():
+                return None
+        return self.run(cs.build())
+
+    # --- quarantine --------------------------------------------------------------------
+
+    def replay_quarantine(self, entry_ids: Iterable[int] | None = None) -> list[tuple[int, str]]:
+        """Retry parked items with today's code and settings; returns (entry, result) pairs."""
+        with self.store.transaction() as conn:
+            entries = store_quarantine.list_entries(conn)
+        wanted = set(entry_ids) if entry_ids is not None else None
+        results: list[tuple[int, str]] = []
+        for entry in entries:
+            if wanted is not None and entry["id"] not in wanted:
+                continue
+            results.append((entry["id"], self._replay_one(entry)))
+        return results
+
+    def _replay_one(self, entry: dict) -> str:
+        collector = self._collector_for(entry["collector"])
+        if collector is None:
+            return f"skipped: no collector named {entry['collector']!r} is configured"
+        with self.store.transaction() as conn:
+            raw = store_quarantine.raw_item_of(conn, entry["id"])
+        assert raw is not None
+        item = RawItem(raw["source_id"], raw["payload"], raw["media_type"], raw["meta"], raw["error"])
+        items = collector.expand(item)
+        if items is None:
+            items = [RawItem(item.source_id, item.payload, item.media_type, item.meta)]
+        outcomes = [normalize_item(type(collector), i) for i in items]
+        failed = [o for o in outcomes if o.record is None]
+        if len(items) == 1 and failed:
+            with self.store.transaction() as conn:
+                store_quarantine.record_attempt(conn, entry["id"], failed[0].reason or "")
+            return f"still failing: {failed[0].reason}"
+        now = self.clock()
+        with self.store.transaction() as conn:
+            saved = save_outcomes(conn, collector.name, collector.channel, outcomes, now)
+            link_saved(conn, collector.channel, saved, self.settings.calendar,
+                       self.settings.due_working_days, now)
+            store_quarantine.resolve(conn, entry["id"], now)
+        text = f"replayed: {len(saved.new)} new, {len(saved.updated)} updated"
+        return text + (f", {len(failed)} quarantined again" if failed else "")
+
+    def _collector_for(self, name: str) -> Collector | None:
+        cs = self.settings.collectors.get(name)
+        if cs is not None:
+            return cs.build()
+        # An instance with no settings section (the one 'import lapor' uses) can still be
+        # rebuilt from its stored type when that type works with its default config.
+        with self.store.transaction() as conn:
+            state = store_state.load_state(conn, name)
+        cls = collector_types().get(state.type) if state else None
+        if cls is None:
+            return None
+        try:
+            return cls(name, cls.Config())
+        except TypeError:
+            return None
+
+
+# --- the scheduler -------------------------------------------------------------------------
+
+
+def serve(pipeline: Pipeline, poll_seconds: float = 1.0) -> None:
+    """Run every enabled collector at its interval until SIGTERM/SIGINT.
+
+    One job per instance and ``max_instances=1``: a slow run is never overlapped by the next.
+    A failing collector backs off on its own and never stops the others. A signal lets the
+    batch in hand finish (its transaction commits), then the process exits.
+    """
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler(timezone=pipeline.settings.calendar.timezone)
+    enabled = [cs for cs in pipeline.settings.collectors.values() if cs.enabled]
+    for cs in enabled:
+        scheduler.add_job(
+            _scheduled_run,
+            "interval",
+            seconds=cs.interval,
+            args=(pipeline, cs),
+            id=cs.name,
+            name=cs.name,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(timezone.utc),
+            misfire_grace_time=None,
+        )
+
+    def _stop(signum, _frame) -> None:  # type: ignore[no-untyped-def]
+        log.info("signal %s received: finishing the batch in hand", signum)
+        pipeline.stop.set()
+
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    scheduler.start()
+    log.info("scheduler started with %d collectors", len(enabled))
+    try:
+        while not pipeline.stop.is_set():
+            time.sleep(poll_seconds)
+    finally:
+        scheduler.shutdown(wait=True)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        log.info("scheduler stopped")
+
+
+def _scheduled_run(pipeline: Pipeline, cs: CollectorSettings) -> None:
+    if pipeline.stop.is_set():
+        return
+    report = pipeline.run_instance(cs)
+    if report is not None:
+        level = logging.INFO if report.outcome != "failed" else logging.ERROR
+        log.log(level, "%s", report.summary())

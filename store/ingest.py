@@ -1,0 +1,262 @@
+"""Saving a batch: raw items, records (with revisions) and quarantine entries, as upserts.
+
+Called inside the pipeline's transaction; nothing here commits. Every write is keyed by a
+natural key, so saving the same batch twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from pengaduan.collectors.base import RawItem
+from pengaduan.normalizer.record import ComplaintRecord
+from pengaduan.store.schema import quarantine, raw_items, record_revisions, records
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the normaliser made of one raw item: a record, or the reason it could not."""
+
+    item: RawItem
+    record: ComplaintRecord | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SavedRecord:
+    record_id: int
+    record: ComplaintRecord
+    previous: dict[str, Any] | None  # the content it replaced; None for a new record
+
+
+@dataclass
+class SaveResult:
+    new: list[SavedRecord] = field(default_factory=list)
+    updated: list[SavedRecord] = field(default_factory=list)
+    unchanged: int = 0
+    quarantined: int = 0
+
+
+def canonical_json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def insert_ignore(conn: Connection, table, rows: list[dict], keys: list[str]) -> None:  # type: ignore[no-untyped-def]
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(table).on_conflict_do_nothing(index_elements=keys), rows)
+
+
+def save_raw_items(
+    conn: Connection, collector: str, items: Sequence[RawItem], now: datetime
+) -> list[int]:
+    """Store each item version once; returns the raw item id of each, in order."""
+    rows = [
+        {
+            "collector": collector,
+            "source_id": item.source_id,
+            "sha256": sha256(item.payload),
+            "media_type": item.media_type,
+            "payload": item.payload,
+            "meta": dict(item.meta),
+            "error": item.error,
+            "fetched_at": now,
+        }
+        for item in items
+    ]
+    insert_ignore(conn, raw_items, rows, ["collector", "source_id", "sha256"])
+    wanted = {(r["source_id"], r["sha256"]) for r in rows}
+    ids: dict[tuple[str, str], int] = {}
+    for chunk in _chunks(sorted({r["source_id"] for r in rows}), 500):
+        for rid, source_id, digest in conn.execute(
+            select(raw_items.c.id, raw_items.c.source_id, raw_items.c.sha256).where(
+                raw_items.c.collector == collector, raw_items.c.source_id.in_(chunk)
+            )
+        ):
+            if (source_id, digest) in wanted:
+                ids[(source_id, digest)] = rid
+    return [ids[(r["source_id"], r["sha256"])] for r in rows]
+
+
+def save_outcomes(
+    conn: Connection, collector: str, channel: str, outcomes: Sequence[Outcome], now: datetime
+) -> SaveResult:
+    """Store the raw items, then upsert their records or quarantine them."""
+    result = SaveResult()
+    # A source id repeated inside one batch is applied in order, one round per occurrence,
+    # so the later version becomes a revision of the earlier one.
+    rounds: list[list[Outcome]] = []
+    seen: dict[str, int] = {}
+    for outcome in outcomes:
+        n = seen.get(outcome.item.source_id, 0)
+        seen[outcome.item.source_id] = n + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(outcome)
+    for batch in rounds:
+        _save_round(conn, collector, channel, batch, now, result)
+    return result
+
+
+def _save_round(
+    conn: Connection,
+    collector: str,
+    channel: str,
+    outcomes: list[Outcome],
+    now: datetime,
+    result: SaveResult,
+) -> None:
+    raw_ids = save_raw_items(conn, collector, [o.item for o in outcomes], now)
+    existing = _current_records(conn, collector, [o.item.source_id for o in outcomes if o.record])
+    new_rows: list[dict] = []
+    new_records: list[ComplaintRecord] = []
+    to_quarantine: list[dict] = []
+    for outcome, raw_id in zip(outcomes, raw_ids):
+        if outcome.record is None:
+            to_quarantine.append(
+                {
+                    "raw_item_id": raw_id,
+                    "collector": collector,
+                    "channel": channel,
+                    "source_id": outcome.item.source_id,
+                    "reason": outcome.reason or "unknown reason",
+                    "created_at": now,
+                    "attempts": 1,
+                }
+            )
+            continue
+        record = outcome.record
+        current = existing.get(record.source_id)
+        if current is not None:
+            record = _keep_restrictions(record, current["content"])
+        content = record.content()
+        digest = sha256(canonical_json(content))
+        if current is None:
+            new_rows.append(_record_row(collector, record, content, digest, raw_id, now, 1))
+            new_records.append(record)
+        elif current["content_sha256"] == digest:
+            result.unchanged += 1
+        else:
+            _update_record(conn, current, record, content, digest, raw_id, now)
+            result.updated.append(SavedRecord(current["id"], record, current["content"]))
+    if new_rows:
+        inserted = conn.execute(
+            insert(records).returning(records.c.id, records.c.source_id, sort_by_parameter_order=True),
+            new_rows,
+        ).all()
+        result.new.extend(
+            SavedRecord(rid, record, None) for (rid, _), record in zip(inserted, new_records)
+        )
+    before = len(to_quarantine)
+    insert_ignore(conn, quarantine, to_quarantine, ["raw_item_id"])
+    result.quarantined += before
+
+
+def _record_row(
+    collector: str,
+    record: ComplaintRecord,
+    content: dict,
+    digest: str,
+    raw_id: int,
+    now: datetime,
+    revision: int,
+) -> dict:
+    return {
+        "collector": collector,
+        "source_id": record.source_id,
+        "channel": record.channel,
+        "kind": str(record.kind),
+        "received_at": record.received_at,
+        "collected_at": now,
+        "updated_at": now,
+        "revision": revision,
+        "confidential": record.confidential,
+        "source_status": record.source_status,
+        "content": content,
+        "content_sha256": digest,
+        "raw_item_id": raw_id,
+    }
+
+
+def _update_record(
+    conn: Connection,
+    current: dict,
+    record: ComplaintRecord,
+    content: dict,
+    digest: str,
+    raw_id: int,
+    now: datetime,
+) -> None:
+    conn.execute(
+        insert(record_revisions).values(
+            record_id=current["id"],
+            revision=current["revision"],
+            content=current["content"],
+            raw_item_id=current["raw_item_id"],
+            valid_from=current["updated_at"],
+            valid_to=now,
+        )
+    )
+    conn.execute(
+        update(records)
+        .where(records.c.id == current["id"])
+        .values(
+            kind=str(record.kind),
+            received_at=record.received_at,
+            updated_at=now,
+            revision=current["revision"] + 1,
+            confidential=record.confidential,
+            source_status=record.source_status,
+            content=content,
+            content_sha256=digest,
+            raw_item_id=raw_id,
+        )
+    )
+
+
+def _keep_restrictions(record: ComplaintRecord, previous: dict) -> ComplaintRecord:
+    """Once anonymous or confidential, always so: a later version that drops the flag must
+    not expose what was restricted before."""
+    anonymous = record.anonymous or bool(previous.get("anonymous"))
+    confidential = record.confidential or bool(previous.get("confidential"))
+    if (anonymous, confidential) == (record.anonymous, record.confidential):
+        return record
+    return dataclasses.replace(record, anonymous=anonymous, confidential=confidential)
+
+
+def _current_records(conn: Connection, collector: str, source_ids: list[str]) -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    columns = [
+        records.c.id,
+        records.c.source_id,
+        records.c.revision,
+        records.c.content,
+        records.c.content_sha256,
+        records.c.raw_item_id,
+        records.c.updated_at,
+        records.c.confidential,
+    ]
+    for chunk in _chunks(sorted(set(source_ids)), 500):
+        for row in conn.execute(
+            select(*columns).where(records.c.collector == collector, records.c.source_id.in_(chunk))
+        ).mappings():
+            found[row["source_id"]] = dict(row)
+    return found
+
+
+def _chunks(values: list[str], size: int) -> list[list[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]

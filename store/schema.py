@@ -1,0 +1,206 @@
+"""The tables. The store knows no channel: every table is keyed by collector instance name.
+
+Natural keys are unique constraints, so every write can be an upsert and concurrent
+ingestion (several processes on one PostgreSQL) is safe by constraint, not by locking.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (which keeps no zone) too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; every timestamp must be aware")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+Timestamp = UtcDateTime()
+
+# Every version of every item exactly as fetched; a payload seen before is not stored again.
+raw_items = Table(
+    "raw_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("collector", String(100), nullable=False),
+    Column("source_id", String(255), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("meta", JSON, nullable=False),
+    Column("error", Text),
+    Column("fetched_at", Timestamp, nullable=False),
+    UniqueConstraint("collector", "source_id", "sha256", name="uq_raw_items_version"),
+)
+
+# The current version of each item as a complaint record (DESIGN.md §3).
+records = Table(
+    "records",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("collector", String(100), nullable=False),
+    Column("source_id", String(255), nullable=False),
+    Column("channel", String(50), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("received_at", Timestamp, nullable=False),
+    Column("collected_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("confidential", Boolean, nullable=False),
+    Column("source_status", String(200)),
+    Column("content", JSON, nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("raw_item_id", ForeignKey("raw_items.id"), nullable=False),
+    UniqueConstraint("collector", "source_id", name="uq_records_natural_key"),
+)
+
+# Earlier versions of a record (a LAPOR status change, an edited comment), never erased.
+record_revisions = Table(
+    "record_revisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("record_id", ForeignKey("records.id"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("content", JSON, nullable=False),
+    Column("raw_item_id", ForeignKey("raw_items.id"), nullable=False),
+    Column("valid_from", Timestamp, nullable=False),
+    Column("valid_to", Timestamp, nullable=False),
+    UniqueConstraint("record_id", "revision", name="uq_record_revisions_version"),
+)
+
+# The handling queue: what staff work on (DESIGN.md §4).
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("status", String(30), nullable=False),
+    Column("title", Text),
+    Column("channel", String(50), nullable=False),
+    Column("received_at", Timestamp, nullable=False),
+    Column("opened_at", Timestamp, nullable=False),
+    Column("due_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    Column("confidential", Boolean, nullable=False),
+    Column("division", String(100)),
+    Column("assignee", String(100)),
+    Index("ix_cases_status_due", "status", "due_at"),
+)
+
+# Which case each record belongs to, and why (method, score, evidence).
+case_links = Table(
+    "case_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("record_id", ForeignKey("records.id"), nullable=False, unique=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
+    Column("method", String(30), nullable=False),
+    Column("score", Float),
+    Column("evidence", JSON, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("created_by", String(100), nullable=False),
+)
+
+# Items that could not be normalised, kept with the reason until a replay succeeds.
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("raw_item_id", ForeignKey("raw_items.id"), nullable=False, unique=True),
+    Column("collector", String(100), nullable=False),
+    Column("channel", String(50), nullable=False),
+    Column("source_id", String(255), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("resolved_at", Timestamp),
+)
+
+# One row per collector instance: its cursor and its health.
+collector_state = Table(
+    "collector_state",
+    metadata,
+    Column("collector", String(100), primary_key=True),
+    Column("type", String(100), nullable=False),
+    Column("cursor", JSON),
+    Column("health", String(20), nullable=False),
+    Column("last_run_at", Timestamp),
+    Column("last_success_at", Timestamp),
+    Column("last_error", Text),
+    Column("failures", Integer, nullable=False),
+    Column("retry_at", Timestamp),
+    Column("updated_at", Timestamp, nullable=False),
+)
+
+# What each collector run did, for status and the performance evaluation.
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("collector", String(100), nullable=False, index=True),
+    Column("started_at", Timestamp, nullable=False),
+    Column("finished_at", Timestamp),
+    Column("outcome", String(20), nullable=False),
+    Column("fetched", Integer, nullable=False),
+    Column("new", Integer, nullable=False),
+    Column("updated", Integer, nullable=False),
+    Column("unchanged", Integer, nullable=False),
+    Column("quarantined", Integer, nullable=False),
+    Column("message", Text),
+)
+
+# Who did what and when: transitions, links, reveals of personal data.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", Timestamp, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(50), nullable=False),
+    Column("case_id", Integer, index=True),
+    Column("record_id", Integer),
+    Column("detail", JSON, nullable=False),
+)
