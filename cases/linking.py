@@ -38,40 +38,44 @@ def link_saved(
     now: datetime,
 ) -> int:
     """Attach every new or changed record to a case; returns how many cases were opened."""
-    to_open: list[SavedRecord] = []
-    for item in saved.new:
-        if item.record.kind is Kind.NOT_COMPLAINT:
-            continue
-        if item.record.kind is Kind.FOLLOW_UP and item.record.in_reply_to:
-            case_id = store_cases.case_of_source(conn, channel, item.record.in_reply_to)
-            if case_id is not None:
-                store_cases.link_record(
-                    conn, item.record_id, case_id, "follow_up", now,
-                    evidence={"in_reply_to": item.record.in_reply_to},
+
+    def open_for(items: list[SavedRecord]) -> int:
+        store_cases.open_cases(
+            conn,
+            [
+                store_cases.NewCase(
+                    record_id=item.record_id,
+                    channel=item.record.channel,
+                    title=case_title(item.record),
+                    received_at=item.record.received_at,
+                    due_at=calendar.due_at(item.record.received_at, due_working_days),
+                    confidential=item.record.confidential,
                 )
-                continue
-        # A follow-up whose thread we never saw is still someone waiting for an answer.
-        to_open.append(item)
+                for item in items
+            ],
+            now,
+        )
+        return len(items)
+
+    complaints = [i for i in saved.new if i.record.kind is Kind.COMPLAINT]
+    follow_ups = [i for i in saved.new if i.record.kind is Kind.FOLLOW_UP]
     for item in saved.updated:
         case_id = store_cases.case_of_record(conn, item.record_id)
         if case_id is None:
             if item.record.kind is not Kind.NOT_COMPLAINT:
-                to_open.append(item)
+                complaints.append(item)
         elif item.record.confidential:
             store_cases.restrict_case(conn, case_id, case_title(item.record), now)
-    store_cases.open_cases(
-        conn,
-        [
-            store_cases.NewCase(
-                record_id=item.record_id,
-                channel=item.record.channel,
-                title=case_title(item.record),
-                received_at=item.record.received_at,
-                due_at=calendar.due_at(item.record.received_at, due_working_days),
-                confidential=item.record.confidential,
+    # Complaints first, so a follow-up fetched in the same batch finds its thread's case.
+    opened = open_for(complaints)
+    for item in follow_ups:
+        target = item.record.in_reply_to
+        case_id = store_cases.case_of_source(conn, channel, target) if target else None
+        if case_id is None:
+            # A follow-up whose thread we never saw is still someone waiting for an answer.
+            opened += open_for([item])
+        else:
+            store_cases.link_record(
+                conn, item.record_id, case_id, "follow_up", now, evidence={"in_reply_to": target}
             )
-            for item in to_open
-        ],
-        now,
-    )
-    return len(to_open)
+    return opened
