@@ -1,0 +1,114 @@
+"""Shared fixtures: the databases every store test runs against.
+
+``store_url`` runs a test twice, on SQLite and on PostgreSQL. The PostgreSQL server is started
+once per session by ``postgres_server`` (see tests/services/postgres.py), unless
+PENGADUAN_TEST_PG_URL names one that is already running. When no server can be had, tests that
+need one are skipped locally and fail in CI (CI=true), so CI cannot go green without them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
+
+from services.postgres import (  # noqa: E402
+    ExternalPostgres,
+    PostgresServer,
+    PostgresUnavailable,
+    start_postgres,
+)
+
+POSTGRES_FIXTURES = {"postgres_server", "pg_url"}
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+def _unavailable(reason: str):
+    """Skip locally; fail in CI, where a missing server must not look like a pass."""
+    if _in_ci():
+        pytest.fail(f"PostgreSQL is required in CI but unavailable: {reason}", pytrace=False)
+    pytest.skip(f"PostgreSQL unavailable: {reason}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Also declared in pyproject.toml; repeated so --strict-markers holds wherever tests/ runs.
+    config.addinivalue_line("markers", "postgresql: needs the PostgreSQL test server")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Tests that use the server directly get the marker too, so `-m "not postgresql"`
+    # really runs without PostgreSQL.
+    for item in items:
+        if POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgresql)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer | ExternalPostgres]:
+    """The session's PostgreSQL server: ``.url``, ``create_database``, ``drop_database``,
+    ``restart()`` (only when ``.can_restart``; not for PENGADUAN_TEST_PG_URL)."""
+    external = os.environ.get("PENGADUAN_TEST_PG_URL")
+    if external:
+        server = ExternalPostgres(external)
+        try:
+            server.check()
+        except PostgresUnavailable as exc:
+            _unavailable(str(exc))
+        yield server
+        return
+
+    base_dir = Path(tempfile.mkdtemp(prefix="pengaduan-pg-"))
+    try:
+        server = start_postgres(base_dir)
+    except (PostgresUnavailable, OSError) as exc:
+        shutil.rmtree(base_dir, ignore_errors=True)
+        _unavailable(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(base_dir, ignore_errors=True)
+
+
+def _fresh_database(server: PostgresServer | ExternalPostgres) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = server.create_database(name)
+    try:
+        yield url
+    finally:
+        # WITH (FORCE) disconnects engines the test left open.
+        server.drop_database(name)
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
+    ]
+)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A SQLAlchemy URL of an empty database: a SQLite file in tmp_path, or a PostgreSQL
+    database created for this test and dropped after it."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/pengaduan.db"
+    else:
+        yield from _fresh_database(request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture
+def pg_url(postgres_server: PostgresServer | ExternalPostgres) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (SQLAlchemy URL), dropped after the test."""
+    yield from _fresh_database(postgres_server)
