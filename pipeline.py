@@ -135,9 +135,10 @@ class Pipeline:
             run_id = store_state.start_run(conn, collector.name, started)
             state = store_state.load_state(conn, collector.name)
         cursor = state.cursor if state else None
-        batches: Iterator[Batch] = iter((fetch or collector.fetch)(cursor))
+        batches: Iterator[Batch] = iter(())
         health, retry_at = store_state.HEALTHY, None
         try:
+            batches = iter((fetch or collector.fetch)(cursor))
             for batch in batches:
                 self.save_batch(collector, batch, report)
                 if progress:

@@ -74,6 +74,8 @@ class Settings:
     calendar: OfficeCalendar
     due_working_days: int
     scheduler: SchedulerSettings
+    # Who may see personal data unmasked (with a reason, audited); nobody by default.
+    reveal_users: tuple[str, ...] = ()
     collectors: dict[str, CollectorSettings] = field(default_factory=dict)
 
 
@@ -100,7 +102,7 @@ def load_settings(path: Path) -> Settings:
 
 def parse_settings(data: Mapping[str, Any], base: Path, path: Path | None = None) -> Settings:
     problems: list[str] = []
-    known = {"store", "office", "scheduler", "collectors"}
+    known = {"store", "office", "scheduler", "privacy", "collectors"}
     for key in data:
         if key not in known:
             problems.append(f"unknown section [{key}] (known: {', '.join(sorted(known))})")
@@ -127,6 +129,13 @@ def parse_settings(data: Mapping[str, Any], base: Path, path: Path | None = None
         retry_max=_duration(sched.get("retry_max", "1h"), "[scheduler] retry_max", problems),
     )
 
+    privacy = _table(data, "privacy", problems)
+    _unknown(privacy, {"reveal_users"}, "[privacy]", problems)
+    reveal_users = privacy.get("reveal_users", [])
+    if not (isinstance(reveal_users, list) and all(isinstance(u, str) for u in reveal_users)):
+        problems.append("[privacy] reveal_users must be a list of user names")
+        reveal_users = []
+
     collectors: dict[str, CollectorSettings] = {}
     types_ = collector_types()
     for name, section in _table(data, "collectors", problems).items():
@@ -146,6 +155,7 @@ def parse_settings(data: Mapping[str, Any], base: Path, path: Path | None = None
         calendar=calendar,
         due_working_days=due_days,
         scheduler=scheduler,
+        reveal_users=tuple(reveal_users),
         collectors=collectors,
     )
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+if str(SAMPLES) not in sys.path:
+    sys.path.insert(0, str(SAMPLES))
 
 from pengaduan.settings import Settings, parse_settings
 
