@@ -18,7 +18,8 @@ def local(dt: datetime | None, zone: ZoneInfo = WITA) -> str:
     return dt.astimezone(zone).strftime("%Y-%m-%d %H:%M ") + (dt.astimezone(zone).tzname() or "")
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], out: TextIO = sys.stdout) -> None:
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
@@ -37,10 +38,10 @@ def shorten(text: str | None, width: int) -> str:
 class Progress:
     """A one-line counter on a terminal; silent when output goes to a file or a pipe."""
 
-    def __init__(self, label: str, stream: TextIO = sys.stderr):
+    def __init__(self, label: str, stream: TextIO | None = None):
         self.label = label
-        self.stream = stream
-        self.enabled = stream.isatty()
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty()
         self.count = 0
 
     def __call__(self, n: int) -> None:
