@@ -288,7 +288,9 @@ def serve(pipeline: Pipeline, poll_seconds: float = 1.0) -> None:
         log.info("signal %s received: finishing the batch in hand", signum)
         pipeline.stop.set()
 
-    previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    # Signals can only be caught in the main thread; elsewhere (tests) ``stop`` is set directly.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)} if in_main else {}
     scheduler.start()
     log.info("scheduler started with %d collectors", len(enabled))
     try:
