@@ -44,6 +44,7 @@ class RunReport:
     quarantined: int = 0
     cases_opened: int = 0
     notes: list[str] = field(default_factory=list)
+    parked: list[str] = field(default_factory=list)  # "source_id: reason" of each quarantined item
     error: str | None = None
 
     def counts(self) -> dict[str, int]:
@@ -115,6 +116,10 @@ class Pipeline:
         report.updated += len(saved.updated)
         report.unchanged += saved.unchanged
         report.quarantined += saved.quarantined
+        for outcome in outcomes:
+            if outcome.record is None:
+                report.parked.append(f"{outcome.item.source_id}: {outcome.reason}")
+                log.warning("%s: quarantined %s: %s", collector.name, outcome.item.source_id, outcome.reason)
         for note in batch.notes:
             log.warning("%s: %s", collector.name, note)
             report.notes.append(note)

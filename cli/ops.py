@@ -53,9 +53,17 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     upgrade.set_defaults(handler=db_upgrade)
 
 
+SHOWN_PARKED = 20
+
+
 def _print_report(report: RunReport) -> None:
     for note in report.notes:
         print(f"  note: {note}", file=sys.stderr)
+    for line in report.parked[:SHOWN_PARKED]:
+        print(f"  quarantined {line}", file=sys.stderr)
+    if len(report.parked) > SHOWN_PARKED:
+        print(f"  … and {len(report.parked) - SHOWN_PARKED} more: see 'pengaduan quarantine list'",
+              file=sys.stderr)
     print(report.summary(), file=sys.stderr if report.outcome == "failed" else sys.stdout)
 
 

@@ -8,7 +8,9 @@ and, inside a file, the next row to read, so an interrupted import resumes where
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
+import os
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -64,13 +66,20 @@ class LaporExportCollector(Collector):
                 f"collector {self.name}: watch_dir is not set; add watch_dir = \"PATH\" to "
                 f"[collectors.{self.name}]"
             )
-        if not folder.is_dir():
+        if not folder.exists():
             raise SourceError(
                 f"collector {self.name}: watch folder {folder} does not exist; create it or fix "
                 f"watch_dir in [collectors.{self.name}]"
             )
+        if not folder.is_dir():
+            raise SourceError(
+                f"collector {self.name}: watch_dir {folder} is a file, not a folder; fix "
+                f"watch_dir in [collectors.{self.name}]"
+            )
+        # os.scandir, not Path.glob: glob silently yields nothing from an unreadable folder.
         try:
-            candidates = {p for pattern in self.config.patterns for p in folder.glob(pattern)}
+            with os.scandir(folder) as entries:
+                names = [e.name for e in entries if e.is_file()]
         except OSError as exc:
             raise SourceError(
                 f"collector {self.name}: watch folder {folder} cannot be read ({exc.strerror}); "
@@ -78,8 +87,11 @@ class LaporExportCollector(Collector):
             ) from None
         ready: list[tuple[float, str, Path]] = []
         now = time.time()
-        for path in candidates:
-            name = path.name
+        patterns = [pattern.lower() for pattern in self.config.patterns]
+        for name in names:
+            if not any(fnmatch.fnmatchcase(name.lower(), pattern) for pattern in patterns):
+                continue
+            path = folder / name
             if name.startswith((".", "~$")) or name.lower().endswith(PARTIAL_MARKERS):
                 continue
             try:

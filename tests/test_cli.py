@@ -110,7 +110,9 @@ def test_quarantine_list_and_replay(config: Path, tmp_path: Path, capsys: pytest
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"not a zip at all")
     assert cli(config, "import", "lapor", str(broken)) == 0
-    assert "1 quarantined" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "1 quarantined" in captured.out
+    assert "  quarantined file:" in captured.err and "broken.xlsx" in captured.err
     assert cli(config, "quarantine", "list") == 0
     out = capsys.readouterr().out
     assert "lapor" in out and "file:" in out and "broken.xlsx" in out

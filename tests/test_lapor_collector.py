@@ -221,6 +221,36 @@ def test_a_missing_or_unreadable_watch_folder_is_a_clear_failure(store: Store, t
         assert store_state.load_state(conn, "lapor").health == "failing"
 
 
+def test_a_watch_dir_that_is_a_file_or_unreadable(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "afile").write_text("x")
+    report = run(store, tmp_path, lapor(tmp_path / "afile"))
+    assert report.error == (
+        f"collector lapor: watch_dir {tmp_path / 'afile'} is a file, not a folder; fix watch_dir "
+        "in [collectors.lapor]"
+    )
+
+    def refuse(path):  # type: ignore[no-untyped-def]
+        raise PermissionError(13, "Permission denied", str(path))
+
+    # Root reads any folder whatever its mode, so the refusal is simulated at the system call.
+    monkeypatch.setattr("pengaduan.collectors.lapor_export.os.scandir", refuse)
+    report = run(store, tmp_path, lapor(tmp_path))
+    assert report.outcome == "failed"
+    assert report.error == (
+        f"collector lapor: watch folder {tmp_path} cannot be read (Permission denied); "
+        "check its permissions"
+    )
+
+
+def test_patterns_match_whatever_the_case_of_the_extension(store: Store, tmp_path: Path) -> None:
+    write_export(tmp_path / "EXPORT.XLSX", fake_rows(2), "xlsx")
+    (tmp_path / "notes.txt").write_text("not an export")
+    report = run(store, tmp_path, lapor(tmp_path))
+    assert (report.new, report.quarantined) == (2, 0)
+
+
 def test_fifty_thousand_rows_in_one_file(store: Store, tmp_path: Path) -> None:
     write_export(tmp_path / "big.csv", fake_rows(50_000), "csv")
     report = run(store, tmp_path, lapor(tmp_path, batch_size=2000))
