@@ -112,3 +112,14 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def pg_url(postgres_server: PostgresServer | ExternalPostgres) -> Iterator[str]:
     """A fresh, empty PostgreSQL database (SQLAlchemy URL), dropped after the test."""
     yield from _fresh_database(postgres_server)
+
+
+@pytest.fixture
+def store(store_url: str):  # type: ignore[no-untyped-def]
+    """A pengaduan Store on ``store_url`` with its schema created; disposed after the test."""
+    from pengaduan.store.db import Store
+
+    opened = Store(store_url)
+    opened.ensure_schema()
+    yield opened
+    opened.dispose()

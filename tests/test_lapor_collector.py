@@ -42,14 +42,6 @@ class TestLaporExportContract(CollectorContract):
         return lapor(tmp_path)
 
 
-@pytest.fixture
-def store(store_url: str) -> Store:
-    s = Store(store_url)
-    s.ensure_schema()
-    yield s
-    s.dispose()
-
-
 def counts(store: Store) -> dict[str, int]:
     with store.transaction() as conn:
         return {

@@ -25,14 +25,6 @@ def count(store: Store, table) -> int:  # type: ignore[no-untyped-def]
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
-@pytest.fixture
-def store(store_url: str) -> Store:
-    s = Store(store_url)
-    s.ensure_schema()
-    yield s
-    s.dispose()
-
-
 def pipeline_for(store: Store, tmp_path: Path, clock=lambda: NOW) -> Pipeline:  # type: ignore[no-untyped-def]
     return Pipeline(store, make_settings(store.url, tmp_path), clock=clock)
 
