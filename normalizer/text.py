@@ -8,13 +8,10 @@ import unicodedata
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
-# Anything clean_text could change: a character it removes, folds or might strip (every
-# whitespace but a lone space or line end, every control), a doubled space, a space or line
-# end at an edge of the text or of a line, a run of blank lines. Text without any of these
-# (and already NFC) comes out of clean_text unchanged, so it is returned as it is.
-_NEEDS_CLEANING = re.compile(
+# Every character clean_text removes, folds or might strip: each whitespace but a space or a
+# line end, each control. See _is_clean.
+_UNCLEAN_CHAR = re.compile(
     r"[\x00-\x09\x0b-\x1f\x7f-\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]"
-    r"|  |\A[ \n]|[ \n]\Z| \n|\n |\n\n\n"
 )
 
 
@@ -39,7 +36,19 @@ def clean_line(text: str | None) -> str:
 
 
 def _is_clean(text: str) -> bool:
-    """True when clean_text would return ``text`` unchanged (the common case, and cheap)."""
-    if _NEEDS_CLEANING.search(text):
+    """True when clean_text would return ``text`` (not empty) unchanged: the common case.
+
+    It would when the text is NFC and has none of: a character it removes or folds, a doubled
+    space, a space or line end at an edge of the text or of a line, a run of blank lines.
+    """
+    if (
+        text[0] in " \n"
+        or text[-1] in " \n"
+        or "  " in text
+        or " \n" in text
+        or "\n " in text
+        or "\n\n\n" in text
+        or _UNCLEAN_CHAR.search(text)
+    ):
         return False
     return text.isascii() or unicodedata.is_normalized("NFC", text)
