@@ -77,7 +77,19 @@ raw_items = Table(
     UniqueConstraint("collector", "source_id", "sha256", name="uq_raw_items_version"),
 )
 
-# The current version of each item as a complaint record (DESIGN.md §3).
+# Attachment contents, stored once by hash however many messages carry them.
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("stored_at", Timestamp, nullable=False),
+)
+
+# The current version of each item as a complaint record (DESIGN.md §3). ``collector`` is the
+# collector's key space: its instance name, unless its type shares keys across instances
+# (e-mail: one Message-ID is one record whichever mailbox it came through).
 records = Table(
     "records",
     metadata,
