@@ -1,9 +1,12 @@
-"""Shared fixtures: the databases every store test runs against.
+"""Shared fixtures: the databases every store test runs against, and an IMAP server.
 
 ``store_url`` runs a test twice, on SQLite and on PostgreSQL. The PostgreSQL server is started
 once per session by ``postgres_server`` (see tests/services/postgres.py), unless
 PENGADUAN_TEST_PG_URL names one that is already running. When no server can be had, tests that
 need one are skipped locally and fail in CI (CI=true), so CI cannot go green without them.
+
+``dovecot_server`` is a private Dovecot IMAP server for the session (tests/services/dovecot.py);
+``imap_account`` gives each test its own fresh user on it. Same skip/fail rule.
 """
 
 from __future__ import annotations
@@ -22,6 +25,13 @@ _TESTS_DIR = str(Path(__file__).resolve().parent)
 if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
 
+from services.dovecot import (  # noqa: E402
+    DovecotServer,
+    DovecotUnavailable,
+    ImapAccount,
+    new_account,
+    start_dovecot,
+)
 from services.postgres import (  # noqa: E402
     ExternalPostgres,
     PostgresServer,
@@ -30,6 +40,7 @@ from services.postgres import (  # noqa: E402
 )
 
 POSTGRES_FIXTURES = {"postgres_server", "pg_url"}
+DOVECOT_FIXTURES = {"dovecot_server", "imap_account"}
 
 
 def _in_ci() -> bool:
@@ -46,14 +57,18 @@ def _unavailable(reason: str):
 def pytest_configure(config: pytest.Config) -> None:
     # Also declared in pyproject.toml; repeated so --strict-markers holds wherever tests/ runs.
     config.addinivalue_line("markers", "postgresql: needs the PostgreSQL test server")
+    config.addinivalue_line("markers", "imap: needs the Dovecot IMAP test server")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Tests that use the server directly get the marker too, so `-m "not postgresql"`
     # really runs without PostgreSQL.
     for item in items:
-        if POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if POSTGRES_FIXTURES & fixtures:
             item.add_marker(pytest.mark.postgresql)
+        if DOVECOT_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.imap)
 
 
 @pytest.fixture(scope="session")
@@ -123,3 +138,33 @@ def store(store_url: str):  # type: ignore[no-untyped-def]
     opened.ensure_schema()
     yield opened
     opened.dispose()
+
+
+# --------------------------------------------------------------------------- IMAP (Dovecot)
+
+
+@pytest.fixture(scope="session")
+def dovecot_server() -> Iterator[DovecotServer]:
+    """The session's Dovecot: ``.host``/``.port`` (plain IMAP on 127.0.0.1), ``.tls_port`` and
+    ``.cert_path`` (implicit TLS, self-signed), ``add_user``, ``append``, ``connect``,
+    ``restart()``, ``kill_connections()``, ``reset_uidvalidity()``."""
+    base_dir = Path(tempfile.mkdtemp(prefix="pengaduan-imap-"))
+    try:
+        server = start_dovecot(base_dir, tls=True)
+    except (DovecotUnavailable, OSError) as exc:
+        shutil.rmtree(base_dir, ignore_errors=True)
+        if _in_ci():
+            pytest.fail(f"Dovecot is required in CI but unavailable: {exc}", pytrace=False)
+        pytest.skip(f"Dovecot unavailable: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(base_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def imap_account(dovecot_server: DovecotServer) -> ImapAccount:
+    """A new user with a random name and password on ``dovecot_server``: an empty mailbox of
+    this test's own (host, port, username, password, server; ``.connect()``, ``.append()``)."""
+    return new_account(dovecot_server)
