@@ -89,18 +89,19 @@ def message_key(raw: bytes) -> str:
     """
     raw = bytes(raw)
     name = b""
-    value = b""
+    value: list[bytes] = []
     for line in _header_lines(raw):
         if line[:1] in (b" ", b"\t"):
-            value += line
+            if name == b"message-id":
+                value.append(line)
             continue
-        if name == b"message-id" and (found := _clean_message_id(value)):
+        if name == b"message-id" and (found := _clean_message_id(b"".join(value))):
             return found
         match = _HEADER_LINE.fullmatch(line)
         if match is None:
             break
-        name, value = match.group(1).lower(), match.group(2)
-    if name == b"message-id" and (found := _clean_message_id(value)):
+        name, value = match.group(1).lower(), [match.group(2)]
+    if name == b"message-id" and (found := _clean_message_id(b"".join(value))):
         return found
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
@@ -149,7 +150,7 @@ def _normalize(item: RawItem) -> ComplaintRecord:
     in_reply_to = next(iter(_ids(headers.text("in-reply-to"))), None)
     thread_header = "In-Reply-To" if in_reply_to else ("References" if references else None)
     triage = triage_mail(
-        {name: headers.text(name) for name in _TRIAGE_HEADERS}, subject, address, thread_header
+        {header: headers.text(header) for header in _TRIAGE_HEADERS}, subject, address, thread_header
     )
 
     extra: dict[str, Any] = {}
@@ -208,19 +209,19 @@ def _forwarded(
     attached message/rfc822 when the subject says forward or the mail has no text of its own.
     """
     forward_subject = bool(FORWARD_SUBJECT.match(subject))
-    found = find_forward(text, forward_subject)
-    if found is not None:
-        notes = [found.note]
+    forward = find_forward(text, forward_subject)
+    if forward is not None:
+        notes = [forward.note]
         for _ in range(5):
-            inner_subject = found.fields.get("subject", "")
-            inner = find_forward(found.content, bool(FORWARD_SUBJECT.match(inner_subject)))
+            inner_subject = forward.fields.get("subject", "")
+            inner = find_forward(forward.content, bool(FORWARD_SUBJECT.match(inner_subject)))
             if inner is None:
                 break
             notes.append(inner.note)
-            found = inner
-        name, address = parse_address(found.fields["from"])
-        fields = found.fields
-        content = found.content
+            forward = inner
+        name, address = parse_address(forward.fields["from"])
+        fields = forward.fields
+        content = forward.content
     elif body.nested and (forward_subject or not split_reply(text).new):
         inner_message, inner_body = body.nested[0]
         inner_headers = _Headers(inner_message)

@@ -50,7 +50,10 @@ def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
         text, used = guess_decode(data)
         return text, f"no charset was declared; read as {used}"
     try:
-        codec = codecs.lookup(label).name
+        info = codecs.lookup(label)
+        if not getattr(info, "_is_text_encoding", True):  # rot13, base64, zlib: not charsets
+            raise LookupError(label)
+        codec = info.name
     except (LookupError, ValueError, TypeError):
         if data.isascii():
             return data.decode("ascii"), None
@@ -269,18 +272,25 @@ def walk_parts(part: Message, body: Body, found: Found, depth: int) -> None:
 def _walk_alternative(children: list[Message], body: Body, found: Found, depth: int) -> None:
     """Keep the text of one alternative: plain if it has any text, else HTML.
 
-    Attachments (a related part's images) and attached mails of every alternative are kept.
+    Attachments (a related part's images) and attached mails of every alternative are kept;
+    warnings only of the one chosen (a charset guessed in an unused HTML copy is no news).
     """
-    options = []
+    options: list[tuple[Body, list[str]]] = []
+    kept = found.warnings
     for child in children:
         option = Body()
-        walk_parts(child, option, found, depth + 1)
+        found.warnings = []
+        try:
+            walk_parts(child, option, found, depth + 1)
+        finally:
+            option_warnings, found.warnings = found.warnings, kept
         body.nested.extend(option.nested)
-        options.append(option)
+        options.append((option, option_warnings))
     for wanted in ("plain", None):
-        for option in options:
+        for option, option_warnings in options:
             if any(kind == (wanted or kind) and text.strip() for kind, text in option.texts):
                 body.texts.extend(option.texts)
+                kept.extend(option_warnings)
                 return
 
 
@@ -345,11 +355,25 @@ def _add_attachment(part: Message, content_type: str, found: Found) -> None:
 
 
 def _filename(part: Message, number: int) -> str:
-    """The RFC 2231 / RFC 2047 decoded file name without any folder; ``attachment-N`` if none."""
+    """The RFC 2231 / RFC 2047 decoded file name without any folder; ``attachment-N`` if none.
+
+    Raw 8-bit bytes in the parameter are decoded as UTF-8 or windows-1252 first (the stdlib
+    would turn them into U+FFFD), and an RFC 2231 name in an unknown charset that is really
+    UTF-8 is repaired.
+    """
+    for header in ("content-disposition", "content-type"):
+        value = next((v for k, v in part.raw_items() if k.lower() == header), None)
+        if isinstance(value, str) and not value.isascii():
+            part.replace_header(header, _raw_8bit(value))
     raw = part.get_filename()
     name = clean_line(decode_header_value(str(raw))) if raw else ""
+    if not name.isascii() and max(name) <= "\xff":
+        try:  # latin-1 stand-ins for the bytes of a UTF-8 name
+            name = name.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            pass
     name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    return name or f"attachment-{number}"
+    return name if name.strip("\ufffd ") else f"attachment-{number}"
 
 
 def _payload_bytes(part: Message) -> bytes:

@@ -1047,3 +1047,74 @@ def test_meta_is_optional_and_provenance_is_not_copied():
     record = normalize(COMPLAINT, folder="INBOX", uid="42", mailbox="pengaduan")
     assert not {"folder", "uid", "mailbox"} & set(record.extra)
     assert record.received_at - datetime(2026, 11, 2, 1, 15, tzinfo=timezone.utc) == timedelta(0)
+
+
+FILENAMES = [
+    (b"filename=\"Surat \xe2\x80\x93 KTM.pdf\"", "Surat \u2013 KTM.pdf"),  # raw UTF-8 bytes
+    (b"filename=\"Surat \x96 KTM.pdf\"", "Surat \u2013 KTM.pdf"),  # raw windows-1252 bytes
+    (b"filename*=x-bogus''Surat%20KTM%20%E2%80%93.pdf", "Surat KTM \u2013.pdf"),
+    (b"filename*0*=utf-8''Surat%20; filename*1*=%E2%80%93%20KTM.pdf", "Surat \u2013 KTM.pdf"),
+    (b"filename=\"=?iso-8859-1?Q?Ren=E9.pdf?=\"", "Ren\u00e9.pdf"),
+    (b"filename=\"../../etc/passwd\"", "passwd"),
+    (b"filename=\"\"", "attachment-1"),
+    (b"filename*=utf-8''%E2%80", "attachment-1"),
+]
+
+
+@pytest.mark.parametrize("parameter, filename", FILENAMES)
+def test_attachment_file_names(parameter, filename):
+    raw = HEAD + (
+        b"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nx\n"
+        b"--b\nContent-Type: application/pdf\nContent-Transfer-Encoding: base64\n"
+        b"Content-Disposition: attachment; " + parameter + b"\n\nQUJD\n--b--\n"
+    )
+    (attachment,) = normalize(raw).attachments
+    assert attachment.filename == filename
+    assert (attachment.size, attachment.sha256) == (3, hashlib.sha256(b"ABC").hexdigest())
+
+
+def test_forward_subject_without_forwarded_text_keeps_the_sender():
+    raw = (b"From: Ketut <ketut@example.id>\nDate: Mon, 2 Nov 2026 09:15:00 +0800\n"
+           b"Subject: Fwd: BPNT\n\nBPNT kami belum masuk, ini saya teruskan lagi.\n")
+    record = normalize(raw)
+    assert record.author == Author(name="Ketut", email="ketut@example.id")
+    assert "forwarded_by" not in record.extra
+
+
+def test_outlook_forward_with_only_a_display_name():
+    raw = (b"From: Staf <staf@example.id>\nDate: Mon, 2 Nov 2026 09:15:00 +0800\n"
+           b"Subject: FW: KIS\n\nFrom: I Made Astawa\nSent: Sunday, November 1, 2026 8:02 PM\n"
+           b"To: Kepala Dinas\nSubject: KIS\n\nKIS ditolak.\n")
+    record = normalize(raw)
+    assert record.author == Author(name="I Made Astawa")
+    assert record.body == "KIS ditolak."
+
+
+def test_a_forward_inside_a_thread_stays_a_follow_up():
+    raw = (b"From: Staf <staf@example.id>\nDate: Mon, 2 Nov 2026 09:15:00 +0800\n"
+           b"In-Reply-To: <asli@example.com>\nSubject: Fwd: KIS\n\n"
+           b"---------- Forwarded message ---------\nFrom: Rasi <rasi@example.com>\n\nKIS ditolak.\n")
+    record = normalize(raw)
+    assert (record.kind, record.in_reply_to) == (Kind.FOLLOW_UP, "asli@example.com")
+    assert record.author == Author(name="Rasi", email="rasi@example.com")
+
+
+def test_warnings_of_an_unused_alternative_are_not_reported():
+    raw = HEAD + (
+        b"Content-Type: multipart/alternative; boundary=a\n\n--a\nContent-Type: text/plain; "
+        b"charset=utf-8\n\nPKH belum cair.\n--a\nContent-Type: text/html\n\n<p>PKH \x93belum\x94"
+        b"</p>\n--a--\n"
+    )
+    record = normalize(raw)
+    assert record.body == "PKH belum cair."
+    assert "warnings" not in record.extra
+    raw = raw.replace(b"PKH belum cair.\n--a", b"\n--a")
+    assert "read as windows-1252" in warnings_of(normalize(raw))
+
+
+def test_very_long_references_keep_the_root_and_the_latest():
+    ids = b" ".join(b"<r%d@example.id>" % n for n in range(300))
+    raw = b"From: a@example.id\nDate: Mon, 2 Nov 2026 09:15:00 +0800\nReferences: " + ids + b"\n\nx"
+    references = normalize(raw).extra["references"]
+    assert len(references) == 100
+    assert references[0] == "r0@example.id" and references[-1] == "r299@example.id"
