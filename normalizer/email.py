@@ -15,7 +15,16 @@ What a record holds (DESIGN.md §3, §5):
   ``extra["signature"]``. For a forwarded complaint the body and author are the original
   mail's, and the forwarder is ``extra["forwarded_by"]``.
 - ``attachments``: every part that is not body text (inline ``cid:`` images too), with the
-  sha256 of its decoded bytes; ``attachment_contents`` gives the bytes by hash.
+  sha256 of its decoded bytes; ``attachment_contents`` gives the bytes by hash. An attached
+  mail (message/rfc822) is not itself an attachment: its text is read, its parts are listed.
+- ``kind``: mail_triage.triage_mail (bounce, auto_reply, newsletter/bulk, then follow_up).
+
+``extra`` holds a key only when it has a value: ``message_id``, ``references`` (ids),
+``to`` / ``cc`` / ``reply_to`` (addresses), ``quoted``, ``signature``, ``triage`` (what
+decided a non-complaint or follow-up), ``forwarded_by`` ({name, email}), ``forward_note``,
+``forwarded_date`` / ``forwarded_subject`` (as the forward header wrote them),
+``attached_message`` ({from, subject, date, body} of an attached mail that is not the
+complaint) and ``warnings`` (sentences).
 """
 
 from __future__ import annotations

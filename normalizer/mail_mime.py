@@ -152,7 +152,7 @@ def decode_header_value(value: str) -> str:
 
 
 def _word_bytes(encoding: str, payload: str) -> bytes:
-    data = payload.encode("ascii", errors="surrogateescape")
+    data = payload.encode("utf-8", errors="surrogateescape")
     if encoding == "q":
         return binascii.a2b_qp(data, header=True)
     return lenient_b64decode(data)
@@ -365,7 +365,10 @@ def _filename(part: Message, number: int) -> str:
         value = next((v for k, v in part.raw_items() if k.lower() == header), None)
         if isinstance(value, str) and not value.isascii():
             part.replace_header(header, _raw_8bit(value))
-    raw = part.get_filename()
+    try:
+        raw = part.get_filename()
+    except (ValueError, LookupError, TypeError):  # a charset name the codec machinery rejects
+        raw = None
     name = clean_line(decode_header_value(str(raw))) if raw else ""
     if not name.isascii() and max(name) <= "\xff":
         try:  # latin-1 stand-ins for the bytes of a UTF-8 name
@@ -383,14 +386,16 @@ def _payload_bytes(part: Message) -> bytes:
     exactly what cannot be trusted; ``decode=True`` gives the bytes as sent (and undoes
     quoted-printable on those bytes). Base64 is decoded here, more leniently than the stdlib.
     """
-    payload = part.get_payload()
-    if isinstance(payload, list):  # message/delivery-status and the like: header blocks
-        return b"\n".join(_as_message_bytes(item) for item in payload)
-    if isinstance(payload, Message):
-        return _as_message_bytes(payload)
+    if part.is_multipart():  # message/delivery-status and the like: header blocks
+        return b"\n".join(_as_message_bytes(item) for item in part.get_payload())
     encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
     if encoding == "base64":
-        return lenient_b64decode(str(payload or "").encode("ascii", errors="ignore"))
+        # The encoded text as parsed: get_payload() would first decode any 8-bit bytes in it
+        # with the declared charset (and fail on a bogus one), get_payload(decode=True) gives
+        # the undecoded text back when the base64 is broken. Only ASCII letters matter here.
+        raw = part._payload  # noqa: SLF001
+        return lenient_b64decode(raw.encode("ascii", errors="ignore") if isinstance(raw, str)
+                                 else b"")
     data = part.get_payload(decode=True)
     return data if isinstance(data, bytes) else b""
 

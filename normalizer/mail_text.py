@@ -143,16 +143,16 @@ def _hidden(tag: Tag) -> bool:
 def unflow(text: str, delsp: bool) -> str:
     """Join the soft line breaks of ``format=flowed`` text (RFC 3676); "-- " stays a line."""
     out: list[str] = []
-    carry = ""
+    paragraph: list[str] = []  # pieces of one flowed line, joined once (no quadratic concat)
     for line in text.split("\n"):
-        line = carry + line
-        carry = ""
         if line.endswith(" ") and line != "-- ":
-            carry = line[:-1] if delsp else line
-        else:
-            out.append(line)
-    if carry:
-        out.append(carry)
+            paragraph.append(line[:-1] if delsp else line)
+            continue
+        paragraph.append(line)
+        out.append("".join(paragraph))
+        paragraph = []
+    if paragraph:
+        out.append("".join(paragraph))
     return "\n".join(out)
 
 
