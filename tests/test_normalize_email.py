@@ -12,6 +12,8 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import pengaduan.normalizer.email as mail_module
 from pengaduan.collectors.base import RawItem
@@ -1118,3 +1120,35 @@ def test_very_long_references_keep_the_root_and_the_latest():
     references = normalize(raw).extra["references"]
     assert len(references) == 100
     assert references[0] == "r0@example.id" and references[-1] == "r299@example.id"
+
+
+# Found by mutating the messages above: the stdlib decodes 8-bit payloads with the declared
+# charset when asked for the payload text, which fails on a charset name with a NUL in it.
+@pytest.mark.parametrize(
+    "raw",
+    [
+        HEAD + b"Content-Type: text/plain; charset=\"ut\x00f-8\"\n\nBantuan \xe2\x80\x93 PKH\n",
+        HEAD + b"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: image/png; "
+        b"charset=\"\x00\"\n\n\x89PNG\xff\n--b--\n",
+        HEAD + b"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: image/png\n"
+        b"Content-Disposition: attachment; filename=\"=?utf-8?Q?foto_\xda?=.png\"\n\nx\n--b--\n",
+        HEAD + b"Content-Type: text/plain; charset=\"\xff\xfe\"\n\nKIS \x96 ditolak\n",
+    ],
+    ids=["nul-in-charset", "nul-charset-on-image", "8bit-inside-encoded-word", "8bit-charset"],
+)
+def test_hostile_parameters_still_give_a_record(raw):
+    record = normalize(raw)
+    assert record.source_id == "b@example.id"
+    assert attachment_contents(raw) is not None
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(head=st.sampled_from([HEAD, COMPLAINT[:400], NESTED[:600], ATTACHMENTS[:700]]),
+       noise=st.binary(max_size=400))
+def test_any_bytes_give_a_record_or_a_record_error(head, noise):
+    try:
+        record = normalize(head + noise)
+    except RecordError as error:
+        assert str(error)
+    else:
+        assert record.received_at.tzinfo is not None and record.source_id
