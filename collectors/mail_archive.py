@@ -1,0 +1,154 @@
+"""``mail_archive``: years of saved mail (.eml files, mbox files, Maildir folders), backfilled.
+
+Same normaliser and same key space as ``imap``: a message imported from an archive and seen
+again in the live mailbox is one record. The cursor remembers each finished archive (by path,
+size and modification time) and the position inside the one being read, so an interrupted
+backfill resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from pengaduan.collectors.base import Batch, Collector, Cursor, RawItem
+from pengaduan.errors import SourceError
+from pengaduan.normalizer.email import message_key, normalize_email
+
+MEDIA_TYPE = "message/rfc822"
+
+
+@dataclass(frozen=True)
+class MailArchiveConfig:
+    paths: list[Path] = field(default_factory=list)
+    batch_size: int = 200
+
+
+@dataclass(frozen=True)
+class _Message:
+    raw: bytes
+    received: datetime | None
+    position: int  # index inside its archive, for resuming
+
+
+class MailArchiveCollector(Collector):
+    type = "mail_archive"
+    channel = "email"
+    key_space = "email"
+    Config = MailArchiveConfig
+    default_interval = "1h"
+    normalize = staticmethod(normalize_email)
+
+    config: MailArchiveConfig
+
+    def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
+        return self.fetch_paths(self.config.paths, cursor)
+
+    def fetch_paths(self, paths: Iterable[Path], cursor: Cursor | None) -> Iterator[Batch]:
+        done: dict[str, bool] = dict((cursor or {}).get("done", {}))
+        partial: dict | None = (cursor or {}).get("partial")
+        for path in paths:
+            key = archive_key(path)
+            if key in done:
+                continue
+            start = partial["next"] if partial and partial.get("key") == key else 0
+            batch: list[RawItem] = []
+            for message in read_archive(path, start):
+                batch.append(_item(path, message))
+                if len(batch) >= self.config.batch_size:
+                    partial = {"key": key, "next": message.position + 1}
+                    yield Batch(batch, {"done": dict(done), "partial": partial})
+                    batch = []
+            done[key] = True
+            partial = None
+            yield Batch(batch, {"done": dict(done), "partial": None})
+
+
+def archive_key(path: Path) -> str:
+    """Which archive this is: a changed file (new mail appended) is read again."""
+    stat = path.stat()
+    return f"{path.resolve()}|{stat.st_size}|{int(stat.st_mtime)}"
+
+
+def read_archive(path: Path, start: int = 0) -> Iterator[_Message]:
+    """Messages of a Maildir folder, an mbox file or one .eml file, from position ``start``."""
+    if path.is_dir():
+        if not any((path / sub).is_dir() for sub in ("cur", "new")):
+            raise SourceError(f"{path} is a folder but not a Maildir (no cur/ or new/ inside)")
+        yield from _maildir(path, start)
+        return
+    with path.open("rb") as handle:
+        head = handle.read(5)
+    if head == b"From ":
+        yield from _mbox(path, start)
+    elif start == 0:
+        yield _Message(path.read_bytes(), _mtime(path), 0)
+
+
+def _maildir(path: Path, start: int) -> Iterator[_Message]:
+    files = sorted(
+        entry.path
+        for sub in ("new", "cur")
+        if (path / sub).is_dir()
+        for entry in os.scandir(path / sub)
+        if entry.is_file() and not entry.name.startswith(".")
+    )
+    for position, name in enumerate(files):
+        if position >= start:
+            file = Path(name)
+            yield _Message(file.read_bytes(), _mtime(file), position)
+
+
+def _mbox(path: Path, start: int) -> Iterator[_Message]:
+    """Stream an mbox: a message starts at a "From " line at the top or after a blank line."""
+    position = -1
+    lines: list[bytes] = []
+    received: datetime | None = None
+    previous_blank = True
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.startswith(b"From ") and previous_blank:
+                if position >= start and position >= 0:
+                    yield _Message(_mbox_body(lines), received, position)
+                position += 1
+                lines = []
+                received = _from_line_date(line) if position >= start else None
+            elif position >= start:
+                lines.append(line)
+            previous_blank = line in (b"\n", b"\r\n")
+    if position >= start and position >= 0:
+        yield _Message(_mbox_body(lines), received, position)
+
+
+def _mbox_body(lines: list[bytes]) -> bytes:
+    # The blank line before the next "From " belongs to the mbox format, not the message.
+    if lines and lines[-1] in (b"\n", b"\r\n"):
+        lines = lines[:-1]
+    return b"".join(lines)
+
+
+def _from_line_date(line: bytes) -> datetime | None:
+    """'From sender@example.id Mon Nov  2 09:15:00 2026' -> the date, in UTC (asctime form)."""
+    parts = line.decode("ascii", "replace").split()
+    if len(parts) < 7:
+        return None
+    try:
+        parsed = parsedate_to_datetime(" ".join([parts[2] + ",", parts[4], parts[3], parts[6], parts[5]]))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _mtime(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+
+
+def _item(path: Path, message: _Message) -> RawItem:
+    meta: dict = {"archive": str(path), "position": message.position}
+    if message.received is not None:
+        meta["received"] = message.received.isoformat()
+    return RawItem(message_key(message.raw), message.raw, MEDIA_TYPE, meta)
