@@ -78,10 +78,22 @@ def save_raw_items(
         }
         for item in items
     ]
-    insert_ignore(conn, raw_items, rows, ["collector", "source_id", "sha256"])
-    wanted = {(r["source_id"], r["sha256"]) for r in rows}
-    ids: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(sorted({r["source_id"] for r in rows}), 500):
+    if not rows:
+        return []
+    # The versions inserted now come back from the INSERT itself; only those stored before (or
+    # by a concurrent process, whose row ON CONFLICT waited for) are looked up after it.
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    inserted = conn.execute(
+        dialect.insert(raw_items)
+        .on_conflict_do_nothing(index_elements=["collector", "source_id", "sha256"])
+        .returning(raw_items.c.id, raw_items.c.source_id, raw_items.c.sha256),
+        rows,
+    )
+    ids: dict[tuple[str, str], int] = {
+        (source_id, digest): rid for rid, source_id, digest in inserted
+    }
+    wanted = {(r["source_id"], r["sha256"]) for r in rows} - ids.keys()
+    for chunk in _chunks(sorted({source_id for source_id, _ in wanted}), 500):
         for rid, source_id, digest in conn.execute(
             select(raw_items.c.id, raw_items.c.source_id, raw_items.c.sha256).where(
                 raw_items.c.collector == collector, raw_items.c.source_id.in_(chunk)
@@ -154,12 +166,16 @@ def _save_round(
             _update_record(conn, current, record, content, digest, raw_id, now)
             result.updated.append(SavedRecord(current["id"], record, current["content"]))
     if new_rows:
-        inserted = conn.execute(
-            insert(records).returning(records.c.id, records.c.source_id, sort_by_parameter_order=True),
-            new_rows,
-        ).all()
+        # Matched by source id (unique in a round), so the rows may come back in any order
+        # and SQLite can insert them in batches rather than one statement per row.
+        record_ids = {
+            source_id: rid
+            for rid, source_id in conn.execute(
+                insert(records).returning(records.c.id, records.c.source_id), new_rows
+            )
+        }
         result.new.extend(
-            SavedRecord(rid, record, None) for (rid, _), record in zip(inserted, new_records)
+            SavedRecord(record_ids[record.source_id], record, None) for record in new_records
         )
     before = len(to_quarantine)
     insert_ignore(conn, quarantine, to_quarantine, ["raw_item_id"])
