@@ -105,9 +105,19 @@ def save_raw_items(
 
 
 def save_outcomes(
-    conn: Connection, collector: str, channel: str, outcomes: Sequence[Outcome], now: datetime
+    conn: Connection,
+    collector: str,
+    channel: str,
+    outcomes: Sequence[Outcome],
+    now: datetime,
+    key_space: str | None = None,
 ) -> SaveResult:
-    """Store the raw items, then upsert their records or quarantine them."""
+    """Store the raw items, then upsert their records or quarantine them.
+
+    Raw items and quarantine entries belong to the ``collector`` instance that fetched them;
+    records are keyed by ``key_space`` (default: the instance), so collectors that share one
+    (every mailbox of the e-mail channel) make one record of one item.
+    """
     result = SaveResult()
     # A source id repeated inside one batch is applied in order, one round per occurrence,
     # so the later version becomes a revision of the earlier one.
@@ -120,20 +130,21 @@ def save_outcomes(
             rounds.append([])
         rounds[n].append(outcome)
     for batch in rounds:
-        _save_round(conn, collector, channel, batch, now, result)
+        _save_round(conn, collector, key_space or collector, channel, batch, now, result)
     return result
 
 
 def _save_round(
     conn: Connection,
     collector: str,
+    key_space: str,
     channel: str,
     outcomes: list[Outcome],
     now: datetime,
     result: SaveResult,
 ) -> None:
     raw_ids = save_raw_items(conn, collector, [o.item for o in outcomes], now)
-    existing = _current_records(conn, collector, [o.item.source_id for o in outcomes if o.record])
+    existing = _current_records(conn, key_space, [o.item.source_id for o in outcomes if o.record])
     new_rows: list[dict] = []
     new_records: list[ComplaintRecord] = []
     to_quarantine: list[dict] = []
@@ -158,7 +169,7 @@ def _save_round(
         content = record.content()
         digest = sha256(canonical_json(content))
         if current is None:
-            new_rows.append(_record_row(collector, record, content, digest, raw_id, now, 1))
+            new_rows.append(_record_row(key_space, record, content, digest, raw_id, now, 1))
             new_records.append(record)
         elif current["content_sha256"] == digest:
             result.unchanged += 1

@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""Benchmark: `pengaduan import lapor` on a generated export, against merely reading the file.
+
+    python bench/lapor_import.py [--rows 100000] [--format xlsx|csv|both]
+                                 [--store URL] [--keep DIR] [--repeat N]
+
+Phases, in this order, in one process:
+  floor          openpyxl read-only over every cell (csv: csv.reader over the decoded text):
+                 the least any import of this file can cost, so the import is judged by its
+                 ratio to it, which moves far less between machines than its rows/s do
+  import         the real path of `pengaduan import lapor` into an empty store
+  re-import      the same file again: must be skipped by its content hash, i.e. ~free
+  overlap-import the same rows in a different file (other title rows): read again, all unchanged
+
+The export is generated once per (rows, format, generator version) and cached in the temp dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import io
+import os
+import platform
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal, TypeVar, cast
+
+import openpyxl
+import sqlalchemy
+
+ROOT = Path(__file__).resolve().parents[1]
+GENERATOR = ROOT / "samples" / "generate_lapor.py"
+sys.path.insert(0, str(GENERATOR.parent))
+
+from generate_lapor import DEFAULT_TITLE_ROWS, Row, fake_rows, write_export  # noqa: E402
+
+from pengaduan.collectors.lapor_export import (  # noqa: E402
+    LaporExportCollector,
+    LaporExportConfig,
+)
+from pengaduan.pipeline import Pipeline, RunReport  # noqa: E402
+from pengaduan.settings import parse_settings  # noqa: E402
+from pengaduan.store.db import Store, display_url  # noqa: E402
+
+CACHE = Path(tempfile.gettempdir()) / "pengaduan-bench"
+# Disjoint Tracking IDs per format, so `--format both` never turns one format's rows into
+# updates of the other's, whatever store they land in.
+START_ID = {"xlsx": 9_300_000, "csv": 9_600_000}
+# The overlap file differs from the first only in its title rows: new bytes, same rows.
+OVERLAP_TITLES = (*DEFAULT_TITLE_ROWS[:2], "Tanggal Generate : 30 Nov 2026 16:05", "")
+T = TypeVar("T")
+Format = Literal["xlsx", "csv"]
+
+
+@dataclass
+class Phase:
+    name: str
+    rows: int
+    seconds: float  # wall clock: what an operator waits
+    cpu: float  # this process's CPU time: wall far above it means a busy machine or I/O
+    result: str
+
+
+def timed(work: Callable[[], T]) -> tuple[T, float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    value = work()
+    return value, time.perf_counter() - wall, time.process_time() - cpu
+
+
+# --- the export files ------------------------------------------------------------------------
+
+
+def exports(rows: int, fmt: Format) -> tuple[Path, Path, float | None]:
+    """The export and its overlap twin, from the cache when present; and generation seconds
+    (None when cached). The generator's source is in the key so a changed generator re-generates."""
+    version = hashlib.sha256(GENERATOR.read_bytes()).hexdigest()[:10]
+    first = CACHE / f"lapor-{rows}-{version}.{fmt}"
+    twin = CACHE / f"lapor-{rows}-{version}-overlap.{fmt}"
+    if first.exists() and twin.exists():
+        return first, twin, None
+    CACHE.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    data = fake_rows(rows, start_id=START_ID[fmt])
+    for path, titles in ((first, DEFAULT_TITLE_ROWS), (twin, OVERLAP_TITLES)):
+        _write_atomically(path, data, fmt, titles)
+    return first, twin, time.perf_counter() - started
+
+
+def _write_atomically(path: Path, data: list[Row], fmt: Format, titles: tuple[str, ...]) -> None:
+    # An interrupted generation must not leave a half file that later runs take as cached.
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    write_export(partial, data, fmt, title_rows=titles)
+    partial.replace(path)
+
+
+# --- the floor -------------------------------------------------------------------------------
+
+
+def read_floor(path: Path) -> int:
+    """Read every cell the cheapest sensible way; returns the non-empty cell count."""
+    filled = 0
+    if path.suffix == ".xlsx":
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        sheet = workbook.active
+        sheet.reset_dimensions()  # the importer does this too; same cells, same work
+        for values in sheet.iter_rows(values_only=True):
+            filled += sum(v is not None for v in values)
+        workbook.close()
+    else:
+        text = path.read_bytes().decode("utf-8-sig")
+        for cells in csv.reader(io.StringIO(text, newline=""), delimiter=";"):
+            filled += sum(c != "" for c in cells)
+    return filled
+
+
+# --- the import ------------------------------------------------------------------------------
+
+
+def open_store(url: str) -> Store:
+    store = Store(url)
+    # A store holding earlier rows would turn "new" into "unchanged" and time another path.
+    if store.schema_revision() is not None:
+        store.dispose()
+        sys.exit(f"{display_url(url)} is not empty; give the benchmark an empty database")
+    store.ensure_schema()
+    return store
+
+
+def import_once(store: Store, path: Path) -> tuple[RunReport, float, float]:
+    """What `pengaduan import lapor PATH` does, timed from the run's start to its report
+    (settings parsing, which loads the holiday calendars, is start-up and left out)."""
+    settings = parse_settings({"store": {"url": store.url}}, ROOT)
+    collector = LaporExportCollector("lapor", LaporExportConfig(batch_size=1000))
+    pipeline = Pipeline(store, settings)
+    return timed(lambda: pipeline.run(
+        collector, fetch=lambda cursor: collector.fetch_files([path], cursor)))
+
+
+def check(phase: str, report: RunReport, ok: bool) -> None:
+    if report.outcome != "ok" or not ok:
+        sys.exit(f"{phase}: unexpected result: {report.summary()}")
+
+
+def run_format(fmt: Format, rows: int, url: str, repeat: int) -> list[Phase]:
+    first, twin, generated = exports(rows, fmt)
+    size = first.stat().st_size / 1e6
+    made = "cached" if generated is None else f"generated in {generated:.1f}s (not measured)"
+    print(f"\n## {fmt}: {rows} rows, {size:.1f} MB, {made}: {first}", flush=True)
+
+    floors = [timed(lambda: read_floor(first)) for _ in range(repeat)]
+    cells, wall, cpu = min(floors, key=lambda f: f[1])
+    phases = [Phase(f"floor ({'best of ' + str(repeat) if repeat > 1 else 'read only'})",
+                    rows, wall, cpu, f"{cells} cells")]
+
+    store = open_store(url)
+    try:
+        report, wall, cpu = import_once(store, first)
+        check("import", report, report.new == rows and report.quarantined == 0)
+        phases.append(Phase("import", rows, wall, cpu,
+                            f"{report.new} new, {report.cases_opened} cases"))
+
+        report, wall, cpu = import_once(store, first)
+        check("re-import", report, report.fetched == 0)
+        phases.append(Phase("re-import (same file)", rows, wall, cpu, "skipped by file hash"))
+
+        report, wall, cpu = import_once(store, twin)
+        check("overlap-import", report, report.unchanged == rows and report.fetched == rows)
+        phases.append(Phase("overlap-import (other file)", rows, wall, cpu,
+                            f"{report.unchanged} unchanged"))
+    finally:
+        store.dispose()
+    if repeat > 1:
+        print("floor runs: " + ", ".join(f"{wall:.2f}s" for _, wall, _ in floors))
+    return phases
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def machine() -> list[tuple[str, str]]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return [
+        ("date", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+        ("cpu", f"{cpu}, {os.cpu_count()} cores"),
+        ("load average at start", load),  # others share this machine: say how busy it was
+        ("python", f"{platform.python_implementation()} {platform.python_version()}"),
+        ("sqlite", sqlite3.sqlite_version),
+        ("sqlalchemy", sqlalchemy.__version__),
+        ("openpyxl", openpyxl.__version__),
+    ]
+
+
+def print_table(phases: list[Phase]) -> None:
+    # Both ratios: wall time is what counts, CPU time is what stays put on a shared machine.
+    floor, floor_cpu = phases[0].seconds, phases[0].cpu
+    print("| phase | rows | seconds | cpu s | rows/s | time vs floor | cpu vs floor | result |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    for p in phases:
+        rate = p.rows / p.seconds if p.seconds else float("inf")
+        print(f"| {p.name} | {p.rows} | {p.seconds:.3f} | {p.cpu:.3f} | {rate:,.0f} | "
+              f"{p.seconds / floor:.2f}x | {p.cpu / floor_cpu:.2f}x | {p.result} |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--format", choices=("xlsx", "csv", "both"), default="xlsx")
+    parser.add_argument("--store", default="sqlite", metavar="sqlite|URL",
+                        help="'sqlite' (a new file per format) or an empty database's URL")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="put the SQLite databases in DIR and keep them (default: temp dir)")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="read the floor N times and take the best")
+    args = parser.parse_args(argv)
+    both: list[Format] = ["xlsx", "csv"]
+    formats = both if args.format == "both" else [cast(Format, args.format)]
+    if args.rows < 1 or args.repeat < 1:
+        parser.error("--rows and --repeat must be at least 1")
+    if args.store != "sqlite" and len(formats) > 1:
+        parser.error("with a database URL, benchmark one format per (empty) database")
+
+    workdir = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    facts = machine()
+    facts.append(("store", "SQLite, a new file per format" if args.store == "sqlite"
+                  else display_url(args.store)))
+    for key, value in facts:
+        print(f"- {key}: {value}")
+    try:
+        for fmt in formats:
+            db = workdir / f"bench-{fmt}.db"
+            url = f"sqlite:///{db}" if args.store == "sqlite" else args.store
+            print_table(run_format(fmt, args.rows, url, args.repeat))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(f"- load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
