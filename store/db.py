@@ -50,6 +50,34 @@ def _sqlite_pragmas(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _raw_cursor_classes() -> tuple[type, type] | None:
+    """psycopg's cursors that send statements as written ($1, $2...), when it has them (3.2+)."""
+    try:
+        import psycopg
+    except ImportError:
+        return None
+    raw = getattr(psycopg, "RawCursor", None)
+    raw_server = getattr(psycopg, "RawServerCursor", None)
+    return (raw, raw_server) if raw and raw_server else None
+
+
+def _psycopg_session(engine: Engine, raw_cursors: tuple[type, type] | None) -> None:
+    # A "connect" listener runs after the dialect's first-connect set-up, whose type look-ups
+    # (psycopg's TypeInfo) still want the default cursor.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        if raw_cursors:
+            dbapi_connection.cursor_factory, dbapi_connection.server_cursor_factory = raw_cursors
+        if dbapi_connection.info.server_version >= 120000:
+            # psycopg prepares a statement run five times; PostgreSQL then switches to a generic
+            # plan, which for "source_id IN (500 values)" on a table still without statistics
+            # (any first big import) compares every row with every value: seconds per batch.
+            # Plans made for the actual values are cheap and right.
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET plan_cache_mode = force_custom_plan")
+            dbapi_connection.commit()
+
+
 class Store:
     """A handle on one database. Use ``transaction()`` for every unit of work."""
 
@@ -65,14 +93,28 @@ class Store:
         if self.dialect == "sqlite" and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         options: dict = {}
+        raw_cursors = None
         if self.dialect == "postgresql":
             options = {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
+            if parsed.get_driver_name() == "psycopg":
+                raw_cursors = _raw_cursor_classes()
+            if raw_cursors:
+                # SQLAlchemy renders $1, $2... and psycopg sends that as it is. With its default
+                # cursors psycopg re-parses each statement for %(name)s placeholders, in Python,
+                # which for a batch's multi-row INSERTs cost more time than the server's work.
+                options["paramstyle"] = "numeric_dollar"
         try:
             self.engine = create_engine(parsed, **options)
         except Exception as exc:  # missing driver, bad options
             raise ConfigError(f"[store] url {display_url(url)} cannot be used: {exc}") from None
         if self.dialect == "sqlite":
             _sqlite_pragmas(self.engine)
+        if parsed.get_driver_name() == "psycopg":
+            _psycopg_session(self.engine, raw_cursors)
+            # A many-row INSERT without RETURNING (a batch's case links) as multi-row VALUES
+            # statements, as SQLAlchemy does for psycopg2, rather than psycopg's pipelined
+            # executemany: one statement for the server to run instead of one per row.
+            self.engine.dialect.use_insertmanyvalues_wo_returning = True
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
