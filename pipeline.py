@@ -7,6 +7,7 @@ crash anywhere re-fetches and never skips, and a re-fetch stores nothing twice.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import threading
@@ -14,6 +15,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Connection
 
 from pengaduan.cases.linking import link_saved
 from pengaduan.collectors.base import Batch, Collector, Cursor, RawItem
@@ -24,7 +27,8 @@ from pengaduan.settings import CollectorSettings, Settings
 from pengaduan.store import quarantine as store_quarantine
 from pengaduan.store import state as store_state
 from pengaduan.store.db import Store
-from pengaduan.store.ingest import Outcome, save_outcomes
+from pengaduan.store.blobs import save_blobs
+from pengaduan.store.ingest import Outcome, SaveResult, save_outcomes
 
 log = logging.getLogger("pengaduan.pipeline")
 
@@ -44,6 +48,7 @@ class RunReport:
     quarantined: int = 0
     cases_opened: int = 0
     notes: list[str] = field(default_factory=list)
+    last_cursor: Cursor | None = None
     parked: list[str] = field(default_factory=list)  # "source_id: reason" of each quarantined item
     error: str | None = None
 
@@ -98,19 +103,15 @@ class Pipeline:
     # --- one batch ---------------------------------------------------------------------
 
     def save_batch(self, collector: Collector, batch: Batch, report: RunReport) -> None:
+        if not batch.items and not batch.notes and batch.cursor == report.last_cursor:
+            return  # a keep-alive (IMAP IDLE) with nothing to store
         outcomes = [normalize_item(type(collector), item) for item in batch.items]
         now = self.clock()
         with self.store.transaction() as conn:
-            saved = save_outcomes(conn, collector.name, collector.channel, outcomes, now)
-            report.cases_opened += link_saved(
-                conn,
-                collector.channel,
-                saved,
-                self.settings.calendar,
-                self.settings.due_working_days,
-                now,
-            )
+            saved, opened = self._store_outcomes(conn, collector, outcomes, now)
             store_state.save_cursor(conn, collector.name, batch.cursor, now)
+        report.last_cursor = batch.cursor
+        report.cases_opened += opened
         report.fetched += len(batch.items)
         report.new += len(saved.new)
         report.updated += len(saved.updated)
@@ -123,6 +124,54 @@ class Pipeline:
         for note in batch.notes:
             log.warning("%s: %s", collector.name, note)
             report.notes.append(note)
+
+    def _store_outcomes(
+        self, conn: Connection, collector: Collector, outcomes: list[Outcome], now: datetime
+    ) -> tuple[SaveResult, int]:
+        """Inside the caller's transaction: attachments, raw items, records, case links."""
+        outcomes, contents = self._attachments(type(collector), outcomes)
+        save_blobs(conn, contents, now)
+        saved = save_outcomes(
+            conn, collector.name, collector.channel, outcomes, now, collector.key_space
+        )
+        opened = link_saved(
+            conn, collector.channel, saved, self.settings.calendar,
+            self.settings.due_working_days, now,
+        )
+        return saved, opened
+
+    def _attachments(
+        self, cls: type[Collector], outcomes: list[Outcome]
+    ) -> tuple[list[Outcome], dict[str, bytes]]:
+        """The attachment contents to store, and records that say which were not stored."""
+        limit = self.settings.attachment_max_bytes
+        contents: dict[str, bytes] = {}
+        result = []
+        for outcome in outcomes:
+            record = outcome.record
+            if record is None or not record.attachments:
+                result.append(outcome)
+                continue
+            try:
+                found = cls.attachment_contents(outcome.item)
+            except RecordError:
+                found = {}
+            kept = []
+            for attachment in record.attachments:
+                data = found.get(attachment.sha256 or "")
+                if attachment.size > limit:
+                    note = (
+                        f"not stored: {attachment.size / 1e6:.1f} MB is over the "
+                        f"{limit / 1e6:.1f} MB limit ([store] attachment_max_bytes)"
+                    )
+                    kept.append(dataclasses.replace(attachment, note=note))
+                elif data is None:
+                    kept.append(dataclasses.replace(attachment, note="not stored: content unreadable"))
+                else:
+                    contents[attachment.sha256] = data  # type: ignore[index]
+                    kept.append(attachment)
+            result.append(Outcome(outcome.item, dataclasses.replace(record, attachments=tuple(kept))))
+        return result, contents
 
     # --- one run -----------------------------------------------------------------------
 
@@ -237,9 +286,7 @@ class Pipeline:
             return f"still failing: {failed[0].reason}"
         now = self.clock()
         with self.store.transaction() as conn:
-            saved = save_outcomes(conn, collector.name, collector.channel, outcomes, now)
-            link_saved(conn, collector.channel, saved, self.settings.calendar,
-                       self.settings.due_working_days, now)
+            saved, _ = self._store_outcomes(conn, collector, outcomes, now)
             store_quarantine.resolve(conn, entry["id"], now)
         text = f"replayed: {len(saved.new)} new, {len(saved.updated)} updated"
         return text + (f", {len(failed)} quarantined again" if failed else "")

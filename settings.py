@@ -28,6 +28,7 @@ from pengaduan.errors import ConfigError
 
 DEFAULT_PATH = Path("settings.toml")
 COMMON_KEYS = {"type", "enabled", "interval"}
+DEFAULT_ATTACHMENT_MAX = 25 * 1024 * 1024
 
 
 class Secret:
@@ -76,6 +77,8 @@ class Settings:
     scheduler: SchedulerSettings
     # Who may see personal data unmasked (with a reason, audited); nobody by default.
     reveal_users: tuple[str, ...] = ()
+    # Attachments larger than this are listed on the record but their content is not kept.
+    attachment_max_bytes: int = DEFAULT_ATTACHMENT_MAX
     collectors: dict[str, CollectorSettings] = field(default_factory=dict)
 
 
@@ -108,8 +111,12 @@ def parse_settings(data: Mapping[str, Any], base: Path, path: Path | None = None
             problems.append(f"unknown section [{key}] (known: {', '.join(sorted(known))})")
 
     store = _table(data, "store", problems)
-    _unknown(store, {"url"}, "[store]", problems)
+    _unknown(store, {"url", "attachment_max_bytes"}, "[store]", problems)
     store_url = _store_url(store.get("url"), base, problems)
+    attachment_max = store.get("attachment_max_bytes", DEFAULT_ATTACHMENT_MAX)
+    if not isinstance(attachment_max, int) or isinstance(attachment_max, bool) or attachment_max < 0:
+        problems.append("[store] attachment_max_bytes must be a whole number of bytes")
+        attachment_max = DEFAULT_ATTACHMENT_MAX
 
     office = _table(data, "office", problems)
     _unknown(
@@ -156,6 +163,7 @@ def parse_settings(data: Mapping[str, Any], base: Path, path: Path | None = None
         due_working_days=due_days,
         scheduler=scheduler,
         reveal_users=tuple(reveal_users),
+        attachment_max_bytes=attachment_max,
         collectors=collectors,
     )
 

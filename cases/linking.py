@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from pengaduan.cases.calendar import OfficeCalendar
+from pengaduan.cases.status import CASE_NUMBER, parse_case_number
 from pengaduan.normalizer.pii import mask_text
 from pengaduan.normalizer.record import ComplaintRecord, Kind
 from pengaduan.store import cases as store_cases
@@ -57,8 +58,13 @@ def link_saved(
         )
         return len(items)
 
-    complaints = [i for i in saved.new if i.record.kind is Kind.COMPLAINT]
-    follow_ups = [i for i in saved.new if i.record.kind is Kind.FOLLOW_UP]
+    complaints: list[SavedRecord] = []
+    threaded: list[SavedRecord] = []
+    for item in saved.new:
+        if item.record.kind is Kind.FOLLOW_UP or cited_case(item.record):
+            threaded.append(item)
+        elif item.record.kind is Kind.COMPLAINT:
+            complaints.append(item)
     for item in saved.updated:
         case_id = store_cases.case_of_record(conn, item.record_id)
         if case_id is None:
@@ -68,14 +74,36 @@ def link_saved(
             store_cases.restrict_case(conn, case_id, case_title(item.record), now)
     # Complaints first, so a follow-up fetched in the same batch finds its thread's case.
     opened = open_for(complaints)
-    for item in follow_ups:
-        target = item.record.in_reply_to
-        case_id = store_cases.case_of_source(conn, channel, target) if target else None
-        if case_id is None:
+    for item in threaded:
+        found = thread_case(conn, channel, item.record)
+        if found is None:
             # A follow-up whose thread we never saw is still someone waiting for an answer.
             opened += open_for([item])
         else:
-            store_cases.link_record(
-                conn, item.record_id, case_id, "follow_up", now, evidence={"in_reply_to": target}
-            )
+            case_id, evidence = found
+            store_cases.link_record(conn, item.record_id, case_id, "follow_up", now, evidence=evidence)
     return opened
+
+
+def cited_case(record: ComplaintRecord) -> tuple[int, str] | None:
+    """The case id and number (PGD-2026-000123) the subject quotes, if any."""
+    match = CASE_NUMBER.search(record.subject or "")
+    case_id = parse_case_number(match.group(0)) if match else None
+    return (case_id, match.group(0).upper()) if case_id and match else None
+
+
+def thread_case(
+    conn: Connection, channel: str, record: ComplaintRecord
+) -> tuple[int, dict[str, str]] | None:
+    """The case this record continues: the item it answers, an earlier one of its thread
+    (nearest first), or the case number its subject quotes; with the evidence."""
+    references = record.extra.get("references") or []
+    for key, ref in [("in_reply_to", record.in_reply_to), *(("references", r) for r in reversed(references))]:
+        if ref:
+            case_id = store_cases.case_of_source(conn, channel, ref)
+            if case_id is not None:
+                return case_id, {key: ref}
+    cited = cited_case(record)
+    if cited and store_cases.get_case(conn, cited[0]) is not None:
+        return cited[0], {"case_number": cited[1]}
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 
@@ -24,6 +25,8 @@ LABELS = {
 OPEN = tuple(s for s in CaseStatus if s is not CaseStatus.DIARSIPKAN)
 
 PREFIX = "PGD"
+# As quoted in a subject line or a message: "PGD-2026-000123", any case.
+CASE_NUMBER = re.compile(rf"\b{PREFIX}-\d{{4}}-\d{{6}}\b", re.IGNORECASE)
 
 
 def case_number(case_id: int, year: int) -> str:

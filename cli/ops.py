@@ -10,6 +10,7 @@ from pathlib import Path
 from pengaduan.cli.context import Context
 from pengaduan.cli.output import Progress, local, shorten, table
 from pengaduan.collectors.lapor_export import LaporExportCollector, LaporExportConfig
+from pengaduan.collectors.mail_archive import MailArchiveCollector, MailArchiveConfig
 from pengaduan.errors import ConfigError
 from pengaduan.pipeline import Pipeline, RunReport, serve
 from pengaduan.store import quarantine as store_quarantine
@@ -34,6 +35,11 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
                        help="the lapor_export instance to import as (default: the configured "
                             "one, or 'lapor')")
     lapor.set_defaults(handler=import_lapor)
+    email = kinds.add_parser("email", help=".eml files, mbox files or Maildir folders (backfill)")
+    email.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    email.add_argument("--collector", metavar="NAME", default="mail-import",
+                       help="instance name the import is recorded under (default: mail-import)")
+    email.set_defaults(handler=import_email)
 
     quarantine = commands.add_parser("quarantine", help="items that could not be normalised")
     qsub = quarantine.add_subparsers(dest="quarantine_command", required=True, metavar="ACTION")
@@ -108,6 +114,21 @@ def import_lapor(ctx: Context, args: argparse.Namespace) -> int:
     _print_report(report)
     if report.outcome == "ok" and report.fetched == 0 and not report.notes:
         print("nothing new: these files were imported before", file=sys.stderr)
+    return 1 if report.outcome == "failed" else 0
+
+
+def import_email(ctx: Context, args: argparse.Namespace) -> int:
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        raise ConfigError(f"not found: {', '.join(missing)}")
+    collector = MailArchiveCollector(args.collector, MailArchiveConfig())
+    pipeline = Pipeline(ctx.store(), ctx.settings)
+    progress = Progress("importing", unit="messages")
+    report = pipeline.run(
+        collector, fetch=lambda cursor: collector.fetch_paths(args.paths, cursor), progress=progress
+    )
+    progress.done()
+    _print_report(report)
     return 1 if report.outcome == "failed" else 0
 
 

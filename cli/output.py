@@ -38,8 +38,9 @@ def shorten(text: str | None, width: int) -> str:
 class Progress:
     """A one-line counter on a terminal; silent when output goes to a file or a pipe."""
 
-    def __init__(self, label: str, stream: TextIO | None = None):
+    def __init__(self, label: str, stream: TextIO | None = None, unit: str = "rows"):
         self.label = label
+        self.unit = unit
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty()
         self.count = 0
@@ -47,7 +48,7 @@ class Progress:
     def __call__(self, n: int) -> None:
         self.count += n
         if self.enabled:
-            self.stream.write(f"\r{self.label}: {self.count:,} rows".replace(",", "."))
+            self.stream.write(f"\r{self.label}: {self.count:,} {self.unit}".replace(",", "."))
             self.stream.flush()
 
     def done(self) -> None:

@@ -53,6 +53,9 @@ class Collector(ABC):
     channel: ClassVar[str]
     Config: ClassVar[type]
     default_interval: ClassVar[str] = "5m"
+    # Records are keyed by (key_space, source_id). None: the instance name. Types whose ids
+    # are global (an e-mail Message-ID) share one, so two mailboxes make one record of a mail.
+    key_space: ClassVar[str | None] = None
 
     def __init__(self, name: str, config: Any):
         self.name = name
@@ -66,6 +69,11 @@ class Collector(ABC):
     @abstractmethod
     def normalize(item: RawItem) -> ComplaintRecord:
         """Turn one stored raw item into a record, or raise RecordError. Pure: no I/O."""
+
+    @staticmethod
+    def attachment_contents(item: RawItem) -> dict[str, bytes]:
+        """The bytes of the attachments the normaliser listed, by sha256 (pure, no I/O)."""
+        return {}
 
     def expand(self, item: RawItem) -> list[RawItem] | None:
         """Re-read a quarantined container item (a whole file) into its items, or None.

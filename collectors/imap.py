@@ -22,12 +22,12 @@ from typing import Any, TypeVar
 from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from pengaduan.collectors.base import Batch, Collector, Cursor, RawItem
+from pengaduan.collectors.base import Batch, Cursor, RawItem
+from pengaduan.collectors.mail import MEDIA_TYPE, MailCollector
 from pengaduan.errors import AuthError, SourceError, TransientError
-from pengaduan.normalizer.email import message_key, normalize_email
+from pengaduan.normalizer.email import message_key
 from pengaduan.settings import Secret
 
-MEDIA_TYPE = "message/rfc822"
 FETCH_PARTS = [b"BODY.PEEK[]", b"INTERNALDATE"]
 T = TypeVar("T")
 
@@ -50,18 +50,10 @@ class ImapConfig:
     idle_seconds: float = 240.0
 
 
-class _Dropped(Exception):
-    """The connection broke; the operation may be retried on a new one."""
-
-
-class ImapCollector(Collector):
+class ImapCollector(MailCollector):
     type = "imap"
-    channel = "email"
-    # One Message-ID is one record whichever mailbox or folder it came through.
-    key_space = "email"
     Config = ImapConfig
     default_interval = "2m"
-    normalize = staticmethod(normalize_email)
 
     config: ImapConfig
 
@@ -119,7 +111,7 @@ class ImapCollector(Collector):
                 if folder is not None and self._selected != folder:
                     self._select(folder)
                 return operation(self._client)
-            except (OSError, IMAPClient.AbortError, _Dropped) as exc:
+            except (OSError, IMAPClient.AbortError) as exc:
                 _close_quietly(self._client)
                 self._client = None
                 if attempt == 2:

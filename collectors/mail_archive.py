@@ -15,11 +15,11 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from pengaduan.collectors.base import Batch, Collector, Cursor, RawItem
+from pengaduan.collectors.base import Batch, Cursor, RawItem
+from pengaduan.collectors.mail import MEDIA_TYPE, MailCollector
 from pengaduan.errors import SourceError
-from pengaduan.normalizer.email import message_key, normalize_email
+from pengaduan.normalizer.email import message_key
 
-MEDIA_TYPE = "message/rfc822"
 
 
 @dataclass(frozen=True)
@@ -35,13 +35,10 @@ class _Message:
     position: int  # index inside its archive, for resuming
 
 
-class MailArchiveCollector(Collector):
+class MailArchiveCollector(MailCollector):
     type = "mail_archive"
-    channel = "email"
-    key_space = "email"
     Config = MailArchiveConfig
     default_interval = "1h"
-    normalize = staticmethod(normalize_email)
 
     config: MailArchiveConfig
 
