@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, TypeVar
 
 from imapclient import IMAPClient, SocketTimeout
@@ -39,6 +40,8 @@ class ImapConfig:
     password: Secret
     ssl: bool = True
     port: int | None = None  # 993 with ssl, 143 without
+    # A server with a private certificate authority (an office's own mail server).
+    tls_ca_file: Path | None = None
     folders: list[str] = field(default_factory=lambda: ["INBOX"])
     batch_size: int = 50
     connect_timeout: float = 15.0
@@ -78,7 +81,9 @@ class ImapCollector(MailCollector):
                 config.host,
                 port=self.port,
                 ssl=config.ssl,
-                ssl_context=ssl.create_default_context() if config.ssl else None,
+                ssl_context=(
+                    ssl.create_default_context(cafile=config.tls_ca_file) if config.ssl else None
+                ),
                 timeout=SocketTimeout(connect=config.connect_timeout, read=config.read_timeout),
             )
         except ssl.SSLError as exc:

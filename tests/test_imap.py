@@ -195,6 +195,20 @@ def test_wrong_password_marks_the_collector_and_others_still_run(
     assert states["good"].health == "ok" and count(store, records) == 1
 
 
+def test_tls_with_the_office_certificate_authority(imap_account: ImapAccount) -> None:
+    from pengaduan.errors import SourceError
+
+    server = imap_account.server
+    imap_account.append("INBOX", mail(1))
+    config = dict(host="127.0.0.1", port=server.tls_port, ssl=True, username=imap_account.username,
+                  password=Secret(imap_account.password, "test"))
+    trusted = ImapCollector("tls", ImapConfig(**config, tls_ca_file=server.cert_path))
+    assert [i.source_id for i in items_of(run_all(trusted))] == ["m1@example.id"]
+    untrusted = ImapCollector("tls", ImapConfig(**config))
+    with pytest.raises(SourceError, match="TLS failed"):
+        run_all(untrusted)
+
+
 def test_auth_error_is_raised_before_any_item(imap_account: ImapAccount) -> None:
     bad = ImapCollector("x", ImapConfig(host=imap_account.host, port=imap_account.port, ssl=False,
                                         username=imap_account.username, password=Secret("nope", "t")))
