@@ -25,6 +25,7 @@ import os
 import platform
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +44,7 @@ sys.path.insert(0, str(GENERATOR.parent))
 
 from generate_lapor import DEFAULT_TITLE_ROWS, Row, fake_rows, write_export  # noqa: E402
 
+import pengaduan  # noqa: E402
 from pengaduan.collectors.lapor_export import (  # noqa: E402
     LaporExportCollector,
     LaporExportConfig,
@@ -186,6 +188,22 @@ def run_format(fmt: Format, rows: int, url: str, repeat: int) -> list[Phase]:
 # --- output ----------------------------------------------------------------------------------
 
 
+def code_version() -> str:
+    """The code measured: others edit this tree concurrently, so name the commit and any
+    uncommitted source changes the run picked up."""
+    where = Path(pengaduan.__file__).parent
+    try:
+        def git(*args: str) -> str:
+            return subprocess.run(["git", "-C", str(where), *args], capture_output=True,
+                                  text=True, check=True).stdout.strip()
+        commit = git("rev-parse", "--short", "HEAD")
+        changed = [line[3:] for line in git("status", "--porcelain", "-uno").splitlines()
+                   if line.endswith(".py")]
+    except (OSError, subprocess.CalledProcessError):
+        return f"{where} (not a git checkout)"
+    return f"{where} at {commit}" + (f", uncommitted: {', '.join(changed)}" if changed else "")
+
+
 def machine() -> list[tuple[str, str]]:
     cpu = "unknown"
     try:
@@ -204,6 +222,7 @@ def machine() -> list[tuple[str, str]]:
         ("sqlite", sqlite3.sqlite_version),
         ("sqlalchemy", sqlalchemy.__version__),
         ("openpyxl", openpyxl.__version__),
+        ("code", code_version()),
     ]
 
 
