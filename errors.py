@@ -16,6 +16,8 @@ AuthError and ``failing`` on SourceError; a RecordError never leaves the pipelin
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class PengaduanError(Exception):
     """Base class. The message is a sentence saying what happened and what to do."""
@@ -44,7 +46,12 @@ class CollectorError(PengaduanError):
 
 
 class TransientError(CollectorError):
-    """Worth retrying later without anyone acting."""
+    """Worth retrying later without anyone acting; ``retry_at`` when the source said when
+    (a rate limit's reset, a daily quota's midnight)."""
+
+    def __init__(self, message: str, retry_at: datetime | None = None):
+        self.retry_at = retry_at
+        super().__init__(message)
 
 
 class AuthError(CollectorError):

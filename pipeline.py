@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 from pengaduan.cases.linking import link_saved
 from pengaduan.collectors.base import Batch, Collector, Cursor, RawItem
 from pengaduan.collectors.registry import collector_types
-from pengaduan.errors import AuthError, CollectorError, RecordError, StoreError
+from pengaduan.errors import AuthError, CollectorError, RecordError, StoreError, TransientError
 from pengaduan.normalizer.pii import mask_for_log
 from pengaduan.settings import CollectorSettings, Settings
 from pengaduan.store import quarantine as store_quarantine
@@ -202,6 +202,9 @@ class Pipeline:
                     break
         except AuthError as exc:
             report.outcome, report.error, health = "failed", str(exc), store_state.NEEDS_REAUTH
+        except TransientError as exc:
+            report.outcome, report.error, health = "failed", str(exc), store_state.FAILING
+            retry_at = exc.retry_at
         except (CollectorError, StoreError) as exc:
             report.outcome, report.error, health = "failed", str(exc), store_state.FAILING
         except Exception as exc:  # a collector bug must not stop the scheduler or the others
@@ -218,7 +221,10 @@ class Pipeline:
             with self.store.transaction() as conn:
                 if report.outcome == "failed":
                     failures = (state.failures if state else 0) + 1
-                    retry_at = finished + self.backoff(failures, transient=health != store_state.NEEDS_REAUTH)
+                    # The source's own word on when to come back beats our guess.
+                    retry_at = retry_at or finished + self.backoff(
+                        failures, transient=health != store_state.NEEDS_REAUTH
+                    )
                     store_state.mark_failure(
                         conn, collector.name, health, report.error or "", finished, retry_at
                     )

@@ -159,12 +159,15 @@ def test_collector_state_records_success_failure_and_backoff(store: Store, tmp_p
         state = store_state.load_state(conn, "src")
     assert (state.failures, state.retry_at) == (2, NOW + timedelta(seconds=120))
 
+    later = NOW + timedelta(hours=7)
+    pipeline.run(collector([], name="quota", fail_with=TransientError("quota used up", retry_at=later)))
     pipeline.run(collector([], name="other", fail_with=AuthError("token expired: renew it")))
     pipeline.run(collector([{"id": 1, "body": "x"}], name="good"))
     with store.transaction() as conn:
         states = {s.collector: s for s in store_state.all_states(conn)}
         runs = store_state.last_runs(conn)
     assert states["other"].health == "needs_reauth"
+    assert states["quota"].retry_at == later  # the source said when: no guessing
     assert states["good"].health == "ok" and states["good"].last_success_at == NOW
     assert runs["good"]["new"] == 1 and runs["src"]["outcome"] == "failed"
 
