@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pengaduan.collectors.base import RawItem
@@ -147,6 +147,8 @@ def _save_round(
     existing = _current_records(conn, key_space, [o.item.source_id for o in outcomes if o.record])
     new_rows: list[dict] = []
     new_records: list[ComplaintRecord] = []
+    revisions: list[dict] = []
+    changes: list[dict] = []
     to_quarantine: list[dict] = []
     for outcome, raw_id in zip(outcomes, raw_ids):
         if outcome.record is None:
@@ -174,8 +176,14 @@ def _save_round(
         elif current["content_sha256"] == digest:
             result.unchanged += 1
         else:
-            _update_record(conn, current, record, content, digest, raw_id, now)
+            revisions.append(_revision_row(current, now))
+            changes.append(_change_row(current, record, content, digest, raw_id, now))
             result.updated.append(SavedRecord(current["id"], record, current["content"]))
+    if changes:
+        # Each record at most once in a round: the same statements as one per record, run as
+        # two executemany calls rather than two statements built and compiled per record.
+        conn.execute(insert(record_revisions), revisions)
+        conn.execute(_UPDATE_RECORD, changes)
     if new_rows:
         # Matched by source id (unique in a round), so the rows may come back in any order
         # and SQLite can insert them in batches rather than one statement per row.
@@ -219,40 +227,57 @@ def _record_row(
     }
 
 
-def _update_record(
-    conn: Connection,
+def _revision_row(current: dict, now: datetime) -> dict:
+    """The version a change replaces, kept as a revision."""
+    return {
+        "record_id": current["id"],
+        "revision": current["revision"],
+        "content": current["content"],
+        "raw_item_id": current["raw_item_id"],
+        "valid_from": current["updated_at"],
+        "valid_to": now,
+    }
+
+
+# Parameters named apart from the columns: those names are SQLAlchemy's for the SET clause.
+_UPDATE_RECORD = (
+    update(records)
+    .where(records.c.id == bindparam("record_id"))
+    .values(
+        kind=bindparam("new_kind"),
+        received_at=bindparam("new_received_at"),
+        updated_at=bindparam("new_updated_at"),
+        revision=bindparam("new_revision"),
+        confidential=bindparam("new_confidential"),
+        source_status=bindparam("new_source_status"),
+        content=bindparam("new_content"),
+        content_sha256=bindparam("new_content_sha256"),
+        raw_item_id=bindparam("new_raw_item_id"),
+    )
+)
+
+
+def _change_row(
     current: dict,
     record: ComplaintRecord,
     content: dict,
     digest: str,
     raw_id: int,
     now: datetime,
-) -> None:
-    conn.execute(
-        insert(record_revisions).values(
-            record_id=current["id"],
-            revision=current["revision"],
-            content=current["content"],
-            raw_item_id=current["raw_item_id"],
-            valid_from=current["updated_at"],
-            valid_to=now,
-        )
-    )
-    conn.execute(
-        update(records)
-        .where(records.c.id == current["id"])
-        .values(
-            kind=str(record.kind),
-            received_at=record.received_at,
-            updated_at=now,
-            revision=current["revision"] + 1,
-            confidential=record.confidential,
-            source_status=record.source_status,
-            content=content,
-            content_sha256=digest,
-            raw_item_id=raw_id,
-        )
-    )
+) -> dict:
+    """Parameters of _UPDATE_RECORD that make ``current`` the new version."""
+    return {
+        "record_id": current["id"],
+        "new_kind": str(record.kind),
+        "new_received_at": record.received_at,
+        "new_updated_at": now,
+        "new_revision": current["revision"] + 1,
+        "new_confidential": record.confidential,
+        "new_source_status": record.source_status,
+        "new_content": content,
+        "new_content_sha256": digest,
+        "new_raw_item_id": raw_id,
+    }
 
 
 def _keep_restrictions(record: ComplaintRecord, previous: dict) -> ComplaintRecord:
