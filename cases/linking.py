@@ -65,13 +65,18 @@ def link_saved(
             threaded.append(item)
         elif item.record.kind is Kind.COMPLAINT:
             complaints.append(item)
+    # One look-up and one executemany for the batch rather than statements per record; the
+    # loop changes no case link, so looking them all up first finds what it would have.
+    linked = store_cases.cases_of_records(conn, [item.record_id for item in saved.updated])
+    restricted: list[tuple[int, str | None]] = []
     for item in saved.updated:
-        case_id = store_cases.case_of_record(conn, item.record_id)
+        case_id = linked.get(item.record_id)
         if case_id is None:
             if item.record.kind is not Kind.NOT_COMPLAINT:
                 complaints.append(item)
         elif item.record.confidential:
-            store_cases.restrict_case(conn, case_id, case_title(item.record), now)
+            restricted.append((case_id, case_title(item.record)))
+    store_cases.restrict_cases(conn, restricted, now)
     # Complaints first, so a follow-up fetched in the same batch finds its thread's case.
     opened = open_for(complaints)
     for item in threaded:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from pengaduan.cases.status import OPEN, CaseStatus
 from pengaduan.store.schema import case_links, cases, record_revisions, records
@@ -109,6 +109,39 @@ def restrict_case(conn: Connection, case_id: int, title: str | None, now: dateti
         .where(cases.c.id == case_id)
         .values(confidential=True, title=title, updated_at=now)
     )
+
+
+def cases_of_records(conn: Connection, record_ids: Sequence[int]) -> dict[int, int]:
+    """``case_of_record`` for many records at once: record id -> case id, for those in one."""
+    found: dict[int, int] = {}
+    ids = sorted(set(record_ids))
+    for start in range(0, len(ids), 500):
+        for record_id, case_id in conn.execute(
+            select(case_links.c.record_id, case_links.c.case_id).where(
+                case_links.c.record_id.in_(ids[start : start + 500])
+            )
+        ):
+            found[record_id] = case_id
+    return found
+
+
+# Parameters named apart from the columns: those names are SQLAlchemy's for the SET clause.
+_RESTRICT_CASE = (
+    update(cases)
+    .where(cases.c.id == bindparam("case_id"))
+    .values(confidential=True, title=bindparam("new_title"), updated_at=bindparam("now"))
+)
+
+
+def restrict_cases(
+    conn: Connection, titled: Sequence[tuple[int, str | None]], now: datetime
+) -> None:
+    """``restrict_case`` for each (case id, title), in order, as one executemany."""
+    if titled:
+        conn.execute(
+            _RESTRICT_CASE,
+            [{"case_id": case_id, "new_title": title, "now": now} for case_id, title in titled],
+        )
 
 
 def set_status(conn: Connection, case_id: int, status: CaseStatus, now: datetime) -> None:
