@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from pengaduan.cases.status import OPEN, CaseStatus
+from pengaduan.store.ingest import planned_per_call
 from pengaduan.store.schema import case_links, cases, record_revisions, records
 
 SYSTEM = "pengaduan"
@@ -115,13 +116,14 @@ def cases_of_records(conn: Connection, record_ids: Sequence[int]) -> dict[int, i
     """``case_of_record`` for many records at once: record id -> case id, for those in one."""
     found: dict[int, int] = {}
     ids = sorted(set(record_ids))
-    for start in range(0, len(ids), 500):
-        for record_id, case_id in conn.execute(
-            select(case_links.c.record_id, case_links.c.case_id).where(
-                case_links.c.record_id.in_(ids[start : start + 500])
-            )
-        ):
-            found[record_id] = case_id
+    with planned_per_call(conn):
+        for start in range(0, len(ids), 500):
+            for record_id, case_id in conn.execute(
+                select(case_links.c.record_id, case_links.c.case_id).where(
+                    case_links.c.record_id.in_(ids[start : start + 500])
+                )
+            ):
+                found[record_id] = case_id
     return found
 
 

@@ -61,21 +61,12 @@ def _raw_cursor_classes() -> tuple[type, type] | None:
     return (raw, raw_server) if raw and raw_server else None
 
 
-def _psycopg_session(engine: Engine, raw_cursors: tuple[type, type] | None) -> None:
+def _psycopg_raw_cursors(engine: Engine, raw_cursors: tuple[type, type]) -> None:
     # A "connect" listener runs after the dialect's first-connect set-up, whose type look-ups
     # (psycopg's TypeInfo) still want the default cursor.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-        if raw_cursors:
-            dbapi_connection.cursor_factory, dbapi_connection.server_cursor_factory = raw_cursors
-        if dbapi_connection.info.server_version >= 120000:
-            # psycopg prepares a statement run five times; PostgreSQL then switches to a generic
-            # plan, which for "source_id IN (500 values)" on a table still without statistics
-            # (any first big import) compares every row with every value: seconds per batch.
-            # Plans made for the actual values are cheap and right.
-            with dbapi_connection.cursor() as cursor:
-                cursor.execute("SET plan_cache_mode = force_custom_plan")
-            dbapi_connection.commit()
+        dbapi_connection.cursor_factory, dbapi_connection.server_cursor_factory = raw_cursors
 
 
 class Store:
@@ -109,8 +100,9 @@ class Store:
             raise ConfigError(f"[store] url {display_url(url)} cannot be used: {exc}") from None
         if self.dialect == "sqlite":
             _sqlite_pragmas(self.engine)
+        if raw_cursors:
+            _psycopg_raw_cursors(self.engine, raw_cursors)
         if parsed.get_driver_name() == "psycopg":
-            _psycopg_session(self.engine, raw_cursors)
             # A many-row INSERT without RETURNING (a batch's case links) as multi-row VALUES
             # statements, as SQLAlchemy does for psycopg2, rather than psycopg's pipelined
             # executemany: one statement for the server to run instead of one per row.

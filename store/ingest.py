@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -54,6 +55,28 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@contextmanager
+def planned_per_call(conn: Connection) -> Iterator[None]:
+    """Run the statements inside unprepared, so PostgreSQL plans each for its actual values.
+
+    psycopg prepares a statement it has run five times, and PostgreSQL then moves to a generic
+    plan. For a look-up of "source_id IN (500 values)" in a table still without statistics
+    (the first large import), that plan compares every row with every value: hundreds of ms
+    per batch, growing with the table. A plan for the actual values costs about a millisecond.
+    Only look-ups go through this; the inserts keep their prepared statements. No-op on SQLite.
+    """
+    driver = conn.connection.driver_connection
+    if not hasattr(driver, "prepare_threshold"):
+        yield
+        return
+    saved = driver.prepare_threshold
+    driver.prepare_threshold = None
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = saved
+
+
 def insert_ignore(conn: Connection, table, rows: list[dict], keys: list[str]) -> None:  # type: ignore[no-untyped-def]
     if not rows:
         return
@@ -93,14 +116,15 @@ def save_raw_items(
         (source_id, digest): rid for rid, source_id, digest in inserted
     }
     wanted = {(r["source_id"], r["sha256"]) for r in rows} - ids.keys()
-    for chunk in _chunks(sorted({source_id for source_id, _ in wanted}), 500):
-        for rid, source_id, digest in conn.execute(
-            select(raw_items.c.id, raw_items.c.source_id, raw_items.c.sha256).where(
-                raw_items.c.collector == collector, raw_items.c.source_id.in_(chunk)
-            )
-        ):
-            if (source_id, digest) in wanted:
-                ids[(source_id, digest)] = rid
+    with planned_per_call(conn):
+        for chunk in _chunks(sorted({source_id for source_id, _ in wanted}), 500):
+            for rid, source_id, digest in conn.execute(
+                select(raw_items.c.id, raw_items.c.source_id, raw_items.c.sha256).where(
+                    raw_items.c.collector == collector, raw_items.c.source_id.in_(chunk)
+                )
+            ):
+                if (source_id, digest) in wanted:
+                    ids[(source_id, digest)] = rid
     return [ids[(r["source_id"], r["sha256"])] for r in rows]
 
 
@@ -302,11 +326,14 @@ def _current_records(conn: Connection, collector: str, source_ids: list[str]) ->
         records.c.updated_at,
         records.c.confidential,
     ]
-    for chunk in _chunks(sorted(set(source_ids)), 500):
-        for row in conn.execute(
-            select(*columns).where(records.c.collector == collector, records.c.source_id.in_(chunk))
-        ).mappings():
-            found[row["source_id"]] = dict(row)
+    with planned_per_call(conn):
+        for chunk in _chunks(sorted(set(source_ids)), 500):
+            for row in conn.execute(
+                select(*columns).where(
+                    records.c.collector == collector, records.c.source_id.in_(chunk)
+                )
+            ).mappings():
+                found[row["source_id"]] = dict(row)
     return found
 
 
