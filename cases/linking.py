@@ -14,8 +14,9 @@ from sqlalchemy import Connection
 from pengaduan.cases.calendar import OfficeCalendar
 from pengaduan.cases.status import CASE_NUMBER, parse_case_number
 from pengaduan.normalizer.pii import mask_text
-from pengaduan.normalizer.record import ComplaintRecord, Kind
+from pengaduan.normalizer.record import OFFICE_ANSWER, ComplaintRecord, Kind
 from pengaduan.store import cases as store_cases
+from pengaduan.store.audit import record_audit
 from pengaduan.store.ingest import SavedRecord, SaveResult
 
 TITLE_LENGTH = 120
@@ -60,8 +61,11 @@ def link_saved(
 
     complaints: list[SavedRecord] = []
     threaded: list[SavedRecord] = []
+    answers: list[SavedRecord] = []
     for item in saved.new:
-        if item.record.kind is Kind.FOLLOW_UP or cited_case(item.record):
+        if item.record.kind_reason == OFFICE_ANSWER:
+            answers.append(item)
+        elif item.record.kind is Kind.FOLLOW_UP or cited_case(item.record):
             threaded.append(item)
         elif item.record.kind is Kind.COMPLAINT:
             complaints.append(item)
@@ -87,6 +91,15 @@ def link_saved(
         else:
             case_id, evidence = found
             store_cases.link_record(conn, item.record_id, case_id, "follow_up", now, evidence=evidence)
+    for item in answers:
+        # The office answered on the thread: the answer belongs to the case it answers, and the
+        # audit log says when it was given. An answer outside any known thread stays a record.
+        found = thread_case(conn, channel, item.record)
+        if found is not None:
+            case_id, evidence = found
+            store_cases.link_record(conn, item.record_id, case_id, OFFICE_ANSWER, now, evidence=evidence)
+            record_audit(conn, store_cases.SYSTEM, "answered", now, case_id=case_id,
+                         record_id=item.record_id, detail={"channel": channel, **evidence})
     return opened
 
 

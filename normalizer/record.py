@@ -18,6 +18,11 @@ class Kind(StrEnum):
     NOT_COMPLAINT = "not_complaint"
 
 
+# The kind_reason of the office's own reply on a public thread: its answer to the complainant
+# (step 5 of the standard), recorded on the case, never a complaint.
+OFFICE_ANSWER = "office_answer"
+
+
 @dataclass(frozen=True)
 class IdentityDocument:
     type: str  # "KTP", "SIM", "NIK"

@@ -74,6 +74,7 @@ class ListCollector(Collector):
             received_at=datetime.fromisoformat(data.get("at", "2026-11-02T02:00:00+00:00")),
             body=data["body"],
             kind=Kind(data.get("kind", "complaint")),
+            kind_reason=data.get("kind_reason"),
             in_reply_to=data.get("in_reply_to"),
             author=Author(name=data.get("name")),
             anonymous=data.get("anonymous", False),

@@ -144,6 +144,33 @@ def test_a_follow_up_joins_the_case_of_the_item_it_answers(store: Store, tmp_pat
     assert "d" not in links
 
 
+def test_an_office_answer_is_recorded_on_the_case_it_answers(store: Store, tmp_path: Path) -> None:
+    items = [
+        {"id": "c1", "body": "BPNT saya belum masuk"},
+        {"id": "a1", "body": "Mohon kirim NIK via DM, kami cek", "kind": "not_complaint",
+         "kind_reason": "office_answer", "in_reply_to": "c1"},
+        {"id": "a2", "body": "Jadwal pelayanan Senin-Jumat", "kind": "not_complaint",
+         "kind_reason": "office_answer"},
+    ]
+    report = pipeline_for(store, tmp_path).run(collector(items, batch_size=3))
+    assert report.cases_opened == 1
+    with store.transaction() as conn:
+        links = {
+            r.source_id: (r.case_id, r.method)
+            for r in conn.execute(
+                select(records.c.source_id, case_links.c.case_id, case_links.c.method).join(
+                    case_links, case_links.c.record_id == records.c.id
+                )
+            )
+        }
+        from pengaduan.store.audit import audit_of_case
+
+        audit = audit_of_case(conn, links["c1"][0])
+    assert links["a1"] == (links["c1"][0], "office_answer")
+    assert "a2" not in links
+    assert [(a["action"], a["detail"]) for a in audit] == [("answered", {"channel": "test", "in_reply_to": "c1"})]
+
+
 def test_collector_state_records_success_failure_and_backoff(store: Store, tmp_path: Path) -> None:
     from pengaduan.errors import AuthError, TransientError
 
