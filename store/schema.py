@@ -108,6 +108,8 @@ records = Table(
     Column("content_sha256", String(64), nullable=False),
     Column("raw_item_id", ForeignKey("raw_items.id"), nullable=False),
     UniqueConstraint("collector", "source_id", name="uq_records_natural_key"),
+    # Threads are followed by the platform's id of the answered item, whatever its key space.
+    Index("ix_records_channel_source_id", "channel", "source_id"),
 )
 
 # Earlier versions of a record (a LAPOR status change, an edited comment), never erased.
