@@ -1,0 +1,459 @@
+"""What the Facebook Page and Instagram collectors share: the Meta Graph API's error
+classifier, its paging, its timestamps.
+
+Error codes and usage headers follow reference/social-apis.md §1.6–1.7 (developers.facebook.com
+/docs/graph-api/guides/error-handling and /overview/rate-limiting). The HTTP status of a Graph
+error is not a reliable signal, so everything is decided on ``error.code`` and
+``error_subcode``; usage headers are read on every response, success included, because the
+doc's advice is to stop calling *before* the penalty: calls made while throttled extend it.
+
+Paging follows ``paging.next`` until it is missing, the only end-of-data signal the Graph
+results guide gives (an empty page may still have ``next``). API cursors are never stored:
+they expire. A walk that stops advancing (a ``next`` or ``after`` cursor seen before, a page
+of only known ids) is stopped and reported, never spun (restfb #966, facebook-sdk #510).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import requests
+
+from pengaduan.collectors.base import Batch, Collector, Cursor, RawItem
+from pengaduan.collectors.http import (
+    REDACTED,
+    RETRY,
+    Classifier,
+    HttpClient,
+    RateLimited,
+    ResourceError,
+    strip_secret_params,
+)
+from pengaduan.errors import AuthError, SourceError
+from pengaduan.settings import Secret
+
+log = logging.getLogger("pengaduan.graph")
+
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80001, 80002})
+TRANSIENT_CODES = frozenset({1, 2})
+USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage")
+# Stop at this usage percent on a successful call: the next ones would be refused and would
+# lengthen the block.
+USAGE_STOP = 95
+# Platform limits are counted over a rolling hour; without the platform's own estimate we
+# stay away for the longest part of one.
+DEFAULT_PAUSE = timedelta(minutes=60)
+MAX_PAGES = 10_000  # far beyond any real walk: a guard against a server that never ends
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# --- timestamps ---------------------------------------------------------------------------
+
+
+def parse_graph_time(value: Any) -> datetime | None:
+    """A Graph timestamp (``2026-11-02T01:15:00+0000``, ``…Z``, or a webhook's unix int) in
+    UTC; None when absent or unreadable."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, timezone.utc)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    for parse in (
+        lambda t: datetime.strptime(t, "%Y-%m-%dT%H:%M:%S%z"),
+        datetime.fromisoformat,
+    ):
+        try:
+            parsed = parse(text)
+        except ValueError:
+            continue
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        return parsed.astimezone(timezone.utc)
+    return None
+
+
+def canonical_json(value: Any) -> bytes:
+    """The bytes a payload is stored as: the same JSON always gives the same bytes."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+# --- errors and usage ---------------------------------------------------------------------
+
+
+def renew_hint(token: Secret) -> str:
+    """Where the admin puts a new token, from where the settings read it."""
+    source = token.source
+    if source.startswith("environment variable "):
+        return "set " + source.removeprefix("environment variable ")
+    if source.startswith("file "):
+        return "write it to " + source.removeprefix("file ")
+    return f"replace the token ({source})"
+
+
+def usage_percent(headers: requests.structures.CaseInsensitiveDict | dict) -> tuple[float, float]:
+    """(highest usage percent, longest ``estimated_time_to_regain_access`` in minutes) over
+    every usage header; a missing header means 0 % (restfb #548)."""
+    highest, regain = 0.0, 0.0
+    for name in USAGE_HEADERS:
+        raw = headers.get(name)
+        if not raw:
+            continue
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            continue
+        entries: list[Any] = []
+        if name == "X-Business-Use-Case-Usage" and isinstance(value, dict):
+            for per_object in value.values():
+                entries.extend(per_object if isinstance(per_object, list) else [per_object])
+        else:
+            entries.append(value)
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            for key in ("call_count", "total_cputime", "total_time"):
+                number = entry.get(key)
+                if isinstance(number, (int, float)) and not isinstance(number, bool):
+                    highest = max(highest, float(number))
+            minutes = entry.get("estimated_time_to_regain_access")
+            if isinstance(minutes, (int, float)) and not isinstance(minutes, bool):
+                regain = max(regain, float(minutes))
+    return highest, regain
+
+
+def pause_for(percent: float, regain_minutes: float) -> timedelta:
+    """How long to stay away: the platform's estimate, else by how close usage is to 100 %."""
+    if regain_minutes > 0:
+        return timedelta(minutes=regain_minutes)
+    if percent >= 100:
+        return DEFAULT_PAUSE
+    if percent >= USAGE_STOP:
+        # Nearly full: give the rolling window time to drain (30 min at 95 %, 54 at 99 %).
+        return timedelta(minutes=max(10.0, 60.0 * (percent - 90) / 10))
+    return DEFAULT_PAUSE
+
+
+def graph_classifier(
+    collector: str,
+    token: Secret,
+    token_kind: str = "Page access token",
+    clock: Callable[[], datetime] = utcnow,
+) -> Classifier:
+    """The classifier for ``HttpClient``: social-apis.md §1.6 as code."""
+
+    def classify(response: requests.Response, data: Any) -> BaseException | object | None:
+        percent, regain = usage_percent(response.headers)
+        error = data.get("error") if isinstance(data, dict) else None
+        if not isinstance(error, dict):
+            if response.ok and (percent >= USAGE_STOP or regain > 0):
+                retry_at = clock() + pause_for(percent, regain)
+                return RateLimited(
+                    f"collector {collector}: Graph API usage is at {percent:.0f}% of the "
+                    f"limit; pausing until {retry_at:%Y-%m-%d %H:%M} UTC before Meta blocks "
+                    "the token",
+                    retry_at,
+                )
+            return None  # a success, or a non-Graph error the client retries or refuses
+        code = _int(error.get("code"))
+        subcode = _int(error.get("error_subcode"))
+        message = str(error.get("message") or "no message")
+        if code == 190:
+            return AuthError(
+                f"collector {collector}: the {token_kind} is expired or invalid "
+                f"(Graph error 190{f'/{subcode}' if subcode else ''}): create a new "
+                f"{token_kind} and {renew_hint(token)}"
+            )
+        if code in RATE_LIMIT_CODES:
+            retry_at = clock() + pause_for(percent, regain)
+            return RateLimited(
+                f"collector {collector}: Meta rate limit reached (Graph error {code}: "
+                f"{message}); pausing until {retry_at:%Y-%m-%d %H:%M} UTC",
+                retry_at,
+            )
+        if code in TRANSIENT_CODES or error.get("is_transient") is True:
+            return RETRY
+        if code == 10 or (code is not None and 200 <= code <= 299):
+            return SourceError(
+                f"collector {collector}: the {token_kind} lacks a permission (Graph error "
+                f"{code}: {message}); grant pages_read_engagement and pages_read_user_content "
+                "(instagram_basic and instagram_manage_comments for Instagram) and renew it"
+            )
+        if code == 100 and subcode == 33:
+            return ResourceError(_object_of(response), "does not exist or cannot be read")
+        if code == 100 and "cursor" in message.lower() and "limit" in message.lower():
+            # "The After Cursor specified exceeds the max limit": one huge thread, not the
+            # whole source, cannot be paged further.
+            return ResourceError(_object_of(response), "has more comments than paging allows")
+        return SourceError(
+            f"collector {collector}: the Graph API refused a request (error {code}"
+            f"{f'/{subcode}' if subcode else ''}: {message})"
+        )
+
+    return classify
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _object_of(response: requests.Response) -> str:
+    """The object id of a Graph request path (``/v23.0/123_456/comments`` → ``123_456``)."""
+    request = getattr(response, "request", None)
+    url = getattr(request, "url", None) or getattr(response, "url", "") or ""
+    path = [p for p in url.split("?", 1)[0].split("/") if p]
+    for part in path[2:]:  # skip scheme and host
+        if part[:1] != "v" or not part[1:2].isdigit():
+            return part
+    return "object"
+
+
+# --- paging -------------------------------------------------------------------------------
+
+
+@dataclass
+class Listing:
+    """Every item of one paged edge, and whether the walk reached the real end."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    complete: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
+def read_edge(
+    client: HttpClient,
+    path: str,
+    params: dict[str, Any],
+    token: Secret,
+    what: str,
+    first_page: dict[str, Any] | None = None,
+) -> Listing:
+    """Read ``path`` page by page (or continue from an inline ``first_page``, e.g. a nested
+    ``replies`` edge) until ``paging.next`` is missing; a loop is stopped and noted."""
+    listing = Listing()
+    seen_ids: set[str] = set()
+    followed: set[str] = set()
+    seen_after: set[str] = set()
+    auth = {"access_token": token.reveal()}
+    page = first_page if first_page is not None else client.get_json(path, {**params, **auth})
+    for _ in range(MAX_PAGES):
+        if not isinstance(page, dict):
+            raise SourceError(f"collector {client.collector}: {what}: the API answered no JSON object")
+        data = page.get("data") or []
+        fresh = [d for d in data if isinstance(d, dict) and str(d.get("id")) not in seen_ids]
+        repeated = bool(data) and not fresh
+        for item in fresh:
+            seen_ids.add(str(item.get("id")))
+            listing.items.append(item)
+        paging = page.get("paging") if isinstance(page.get("paging"), dict) else {}
+        next_url = paging.get("next")
+        if not next_url:
+            return listing  # the only end-of-data signal
+        cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
+        after = cursors.get("after")
+        public_next = strip_secret_params(str(next_url), client.secrets)
+        loop = None
+        if after and after in seen_after:
+            # before == after on a one-item page is normal; a cursor that does not move is not.
+            loop = "the after cursor does not advance" + (
+                " (before == after)" if cursors.get("before") == after else ""
+            )
+        elif public_next in followed:
+            loop = "the next page link repeats one already followed"
+        elif repeated:
+            loop = "a whole page repeated comments already read"
+        if loop:
+            listing.complete = False
+            listing.notes.append(
+                f"{what}: paging stopped after {len(listing.items)} items because {loop}; "
+                "the rest is read on a later run"
+            )
+            log.warning("%s: %s", client.collector, listing.notes[-1])
+            return listing
+        followed.add(public_next)
+        if after:
+            seen_after.add(after)
+        page = client.get_json(public_next, auth)
+    listing.complete = False
+    listing.notes.append(f"{what}: paging stopped after {MAX_PAGES} pages")
+    return listing
+
+
+# --- the collector both Graph channels are -------------------------------------------------
+
+
+@dataclass
+class Scan:
+    """What reading one post's (or media's) comments gave."""
+
+    items: list[RawItem]
+    comments: dict[str, int]  # comment id -> created (unix seconds), for tombstones
+    complete: bool = True
+    notes: list[str] = field(default_factory=list)
+    latest: int = 0  # newest comment time seen (unix), for the overlap rule
+    short: bool = False  # fewer comments than the listing counted (Instagram)
+
+
+class GraphCommentsCollector(Collector):
+    """The run both Graph collectors share; a subclass says how to list and read a post.
+
+    The cursor (plain JSON, small)::
+
+        {"v": 1, "watermark": "2026-11-02T01:00:00+00:00" | null,
+         "posts": {"<post/media id>": {"m": <marker>, "t": <unix>, "c": {"<comment id>": <unix>}}}}
+
+    ``watermark``: every post listed before it was read completely. It is set only when a run
+    listed every page of the window and read every changed post, and never later than the
+    run's start minus ``overlap_minutes``. ``m`` says a post changed (Facebook
+    ``updated_time``, Instagram ``comments_count``) and ``t`` when; a post is read again when
+    ``m`` moved, or when ``t`` is not safely before the watermark (a comment can be counted
+    before the comments edge shows it). ``c`` holds the comment ids seen, so a comment gone
+    from a post read again becomes a tombstone; posts that leave the window leave the cursor.
+    """
+
+    # Looked up on the class, so a test can replace them for every instance (and restarts).
+    clock: Callable[[], datetime] = staticmethod(utcnow)
+    sleep: Callable[[float], None] = staticmethod(time.sleep)
+    token_kind = "Page access token"
+    what = "post"
+    default_interval = "10m"
+
+    def __init__(self, name: str, config: Any):
+        super().__init__(name, config)
+        token: Secret = config.access_token
+        cls = type(self)
+        self.http = HttpClient(
+            name,
+            config.api_base,
+            graph_classifier(name, token, self.token_kind, clock=lambda: cls.clock()),
+            [token.reveal()],
+            sleep=lambda seconds: cls.sleep(seconds),
+            clock=lambda: cls.clock(),
+        )
+
+    # --- what a subclass says -----------------------------------------------------------
+
+    def list_posts(self, since: datetime, until: datetime) -> Listing:
+        raise NotImplementedError
+
+    def marker(self, post: dict[str, Any]) -> tuple[Any, int]:
+        """(what says the post changed, when it last changed, unix seconds)."""
+        raise NotImplementedError
+
+    def has_comments(self, post: dict[str, Any]) -> bool:
+        """False when the listing alone shows there is nothing to read."""
+        return True
+
+    def read_post(self, post: dict[str, Any]) -> Scan:
+        raise NotImplementedError
+
+    def tombstone(self, post: dict[str, Any], comment_id: str, created: int) -> RawItem:
+        raise NotImplementedError
+
+    def warnings(self, now: datetime) -> list[str]:
+        return []
+
+    # --- the run ------------------------------------------------------------------------
+
+    def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
+        cursor = cursor or {}
+        posts = {k: dict(v) for k, v in (cursor.get("posts") or {}).items()}
+        watermark = parse_graph_time(cursor.get("watermark"))
+        start = self.clock()
+        since = start - timedelta(days=self.config.backfill_days)
+        if watermark is not None and watermark < since:
+            since = watermark  # off for longer than the window: catch up, lose nothing
+        listing = self.list_posts(since, start)
+        notes = self.warnings(start) + listing.notes
+
+        def dump(mark: datetime | None) -> Cursor:
+            return {"v": 1, "watermark": mark.isoformat() if mark else None,
+                    "posts": {k: dict(v) for k, v in posts.items()}}
+
+        listed = sorted((p for p in listing.items if p.get("id")), key=lambda p: self.marker(p)[1])
+        for post in listed:
+            post_id = str(post["id"])
+            marker, changed = self.marker(post)
+            old = posts.get(post_id)
+            moved = old is None or old.get("m") != marker
+            recent = old is not None and watermark is not None and old.get("t", 0) > watermark.timestamp()
+            if not (moved or recent):
+                continue
+            if not self.has_comments(post) and not (old and old.get("c")):
+                posts[post_id] = {"m": marker, "t": changed, "c": {}}
+                continue
+            try:
+                scan = self.read_post(post)
+            except ResourceError as exc:
+                notes.append(f"{self.what} {post_id} skipped: it {exc.reason}")
+                if old is not None and old.get("e"):
+                    # Failed twice: accept it until the post changes again. Once, because
+                    # Graph 100/33 is sometimes a throttle in disguise (airbyte #4028).
+                    posts[post_id] = {"m": marker, "t": changed, "c": old.get("c", {})}
+                else:
+                    posts[post_id] = {**(old or {"m": None, "t": changed, "c": {}}), "e": 1}
+                yield Batch([], dump(watermark), notes=notes)
+                notes = []
+                continue
+            known = dict((old or {}).get("c") or {})
+            items = list(scan.items)
+            if scan.complete:
+                items += [self.tombstone(post, i, known[i]) for i in sorted(set(known) - set(scan.comments))]
+                comments = dict(scan.comments)
+            else:
+                comments = {**known, **scan.comments}
+            # An unfinished read keeps the old marker, so the post is read again next run.
+            posts[post_id] = {
+                "m": marker if scan.complete else (old or {}).get("m"),
+                # A short read right after a change is read once more next run.
+                "t": max(changed, scan.latest, unix(start) if scan.short and moved else 0),
+                "c": comments,
+            }
+            yield Batch(items, dump(watermark), notes=notes + scan.notes)
+            notes = []
+        if listing.complete:
+            listed_ids = {str(p["id"]) for p in listed}
+            for post_id in [k for k in posts if k not in listed_ids]:
+                del posts[post_id]  # out of the window (or deleted): nothing left to compare
+            watermark = start - timedelta(minutes=self.config.overlap_minutes)
+        yield Batch([], dump(watermark), notes=notes)
+
+    def close(self) -> None:
+        self.http.close()
+
+    # --- items --------------------------------------------------------------------------
+
+    def comment_item(self, raw: dict[str, Any], meta: dict[str, Any]) -> RawItem:
+        """One comment as a RawItem: its JSON as received, minus nested edges that are
+        stored as their own items (``replies``) or carry the token (``paging``)."""
+        payload = {k: v for k, v in raw.items() if k not in ("replies", "paging")}
+        data = canonical_json(payload)
+        for secret in self.http.secrets:
+            # Never seen in a comment, but a stored token is a leaked token: mask it.
+            data = data.replace(secret.encode(), REDACTED.encode())
+        comment_id = str(raw.get("id") or "")
+        if comment_id:
+            return RawItem(comment_id, data, "application/json", meta)
+        return RawItem(
+            f"noid:{hashlib.sha256(data).hexdigest()[:16]}", data, "application/json", meta,
+            error="the API returned a comment without an id (tokens without moderation rights "
+            "hide them); use a Page token of a page admin",
+        )
+
+
+def unix(value: datetime | None) -> int:
+    return int(value.timestamp()) if value else 0
