@@ -23,20 +23,9 @@ from typing import Any
 
 from pengaduan.collectors.base import RawItem
 from pengaduan.errors import RecordError
+from pengaduan.normalizer.comment_triage import triage_comment
 from pengaduan.normalizer.record import OFFICE_ANSWER, Author, ComplaintRecord, Kind
 from pengaduan.normalizer.text import clean_line, clean_text
-
-try:
-    from pengaduan.normalizer.comment_triage import triage_comment
-except ModuleNotFoundError as exc:  # written alongside (issue 4); until it lands:
-    if exc.name != "pengaduan.normalizer.comment_triage":
-        raise
-
-    def triage_comment(text: str) -> tuple[Kind, str | None]:
-        # Without the rules, every comment with text is a complaint: a false alarm costs a
-        # minute, a missed complaint costs a citizen.
-        return Kind.COMPLAINT, None
-
 
 CHANNEL = "facebook"
 # Attachments that carry a picture of the problem: with no text, still worth a look.
