@@ -1,0 +1,343 @@
+"""``youtube``: every comment on a channel's videos, polled through the YouTube Data API v3.
+
+What the API does and how we read it (reference/social-apis.md §3, §5):
+
+* **New threads**: ``commentThreads.list?allThreadsRelatedToChannelId`` with ``order=time``
+  lists threads newest first, except that a pinned thread comes first on page 1 whatever its
+  age. Paging goes on while the page reaches back past the cutoff (the watermark; on the first
+  run, ``backfill_days`` ago) and stops only when the last item of a page is older than that;
+  a page holding a single item on page 1 may be the pinned one and never stops the walk.
+* **Replies**: a thread carries a subset of its replies; when ``totalReplyCount`` is larger,
+  ``comments.list?parentId`` (paged) gives them all.
+* **New replies on old threads** do not move a thread up the list, so they are found by
+  counts: the cursor keeps each tracked thread's reply count and each tracked video's
+  ``statistics.commentCount``. A run starts with ``videos.list`` for the tracked videos (1
+  unit per 50); a video whose count moved is read again in full (``commentThreads.list
+  ?videoId``) and every thread whose reply count moved has its replies read again. The
+  counts are taken *before* reading, so a comment that arrives during the run changes the
+  count again and is found next time. The first run takes them from the uploads playlist.
+* **Cursor**: ``{"watermark": ISO time, "videos": {id: commentCount}, "threads": {id:
+  [video, totalReplyCount, fingerprint, published epoch]}}``. The watermark is a time, never
+  a page token (tokens expire); it advances only in the final batch of a run that read every
+  page of its window, to the run's start minus ``overlap_minutes``. Every batch's cursor
+  records the threads that batch holds, so a restarted run pages past them without yielding
+  them again. Threads older than ``backfill_days`` are dropped from the cursor.
+* **Quota**: an idle poll costs ``1 + ceil(tracked videos / 50)`` units (page 1 of the channel
+  listing and the count check), plus one per ``moderation_statuses`` listing with an owner
+  token. ``quotaExceeded`` stops every call until midnight Pacific time.
+
+Edits (``updatedAt`` moved, text changed) and moderation changes change a thread's
+fingerprint, so the thread is yielded again and the store keeps a revision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Generator, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pengaduan.collectors.base import Batch, Collector, Cursor, RawItem
+from pengaduan.collectors.http import HttpClient, ResourceError
+from pengaduan.collectors.youtube_api import Pager, YoutubeClassifier, reached
+from pengaduan.errors import SourceError
+from pengaduan.normalizer.youtube import normalize_youtube_comment, parse_time
+from pengaduan.settings import Secret
+
+IDS_PER_CALL = 50  # videos.list and playlistItems.list take at most 50 ids / results
+
+
+@dataclass(frozen=True)
+class YoutubeConfig:
+    channel_id: str  # UC…
+    api_key: Secret
+    # The channel owner's OAuth access token: also reads the comments YouTube holds back.
+    oauth_token: Secret | None = None
+    moderation_statuses: list[str] = field(default_factory=lambda: ["heldForReview", "likelySpam"])
+    api_base: str = "https://www.googleapis.com/youtube/v3"
+    backfill_days: int = 180
+    overlap_minutes: int = 30
+    max_results: int = 100
+
+
+class YoutubeCollector(Collector):
+    type = "youtube"
+    channel = "youtube"
+    Config = YoutubeConfig
+    default_interval = "15m"  # 96 idle polls a day cost a few hundred of 10 000 units
+    normalize = staticmethod(normalize_youtube_comment)
+
+    config: YoutubeConfig
+
+    def __init__(
+        self,
+        name: str,
+        config: YoutubeConfig,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        super().__init__(name, config)
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.sleep = sleep
+        self.classify = YoutubeClassifier(
+            name, config.channel_id, config.api_key, config.oauth_token, self.clock
+        )
+        self.http: HttpClient | None = None
+        self.calls = 0  # requests sent by this instance over all its runs: the quota spent
+
+    # --- the run -----------------------------------------------------------------------
+
+    def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
+        self.http = self.http or self._client()
+        run = _Run(self, cursor or {}, self.clock())
+        # Counts first: whatever arrives while we read changes them again (see the docstring).
+        # Until a window was read whole (no watermark yet) every upload gets its baseline.
+        if run.watermark is None:
+            counts, cutoff = self._upload_counts(), run.horizon
+        else:
+            counts = self._video_counts(sorted(run.videos))
+            cutoff = max(run.horizon, run.watermark)
+        run.note_vanished(counts)
+        listing = {"allThreadsRelatedToChannelId": self.config.channel_id}
+        try:
+            complete = yield from run.listing("the channel's threads", listing, cutoff, counts)
+        except ResourceError as exc:
+            raise SourceError(
+                f"collector {self.name}: YouTube will not list the comments of channel "
+                f"{self.config.channel_id} ({exc.reason})"
+            ) from None
+        if self.config.oauth_token is not None:
+            for status in self.config.moderation_statuses:
+                held = {**listing, "moderationStatus": status}
+                complete &= yield from run.listing(f"comments {status}", held, run.horizon, counts)
+        for video, count in sorted(counts.items()):
+            if video in run.videos and run.videos[video] != count:
+                yield from run.rescan_video(video, count, counts)
+        if complete:
+            run.watermark = run.started - timedelta(minutes=self.config.overlap_minutes)
+        yield run.batch([])
+
+    def close(self) -> None:
+        if self.http is not None:
+            self.calls += self.http.calls
+            self.http.close()
+            self.http = None
+
+    # --- calls -------------------------------------------------------------------------
+
+    def _client(self) -> HttpClient:
+        secrets = [self.config.api_key.reveal()]
+        if self.config.oauth_token is not None:
+            secrets.append(self.config.oauth_token.reveal())
+        client = HttpClient(
+            self.name, self.config.api_base, self.classify, secrets, sleep=self.sleep,
+            clock=self.clock,
+        )
+        if self.config.oauth_token is not None:
+            bearer = f"Bearer {self.config.oauth_token.reveal()}"
+            client.session.headers["Authorization"] = bearer
+        return client
+
+    def get(self, endpoint: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        assert self.http is not None
+        data = self.http.get_json(endpoint, {**params, "key": self.config.api_key.reveal()})
+        if not isinstance(data, dict):
+            raise SourceError(f"collector {self.name}: {endpoint} answered with something not JSON")
+        return data
+
+    def pages(self, endpoint: str, params: Mapping[str, Any], what: str, notes: list[str]) -> Pager:
+        return Pager(self.get, self.name, endpoint, params, what, notes)
+
+    def _upload_counts(self) -> dict[str, int | None]:
+        """commentCount of every upload: the first run's baseline, taken before reading."""
+        channel = self.get("channels", {"part": "contentDetails", "id": self.config.channel_id})
+        items = channel.get("items") or []
+        if not items:
+            raise SourceError(
+                f"collector {self.name}: YouTube knows no channel {self.config.channel_id}; "
+                f"check channel_id in [collectors.{self.name}]"
+            )
+        uploads = items[0].get("contentDetails", {}).get("relatedPlaylists", {}).get("uploads")
+        if not uploads:
+            return {}
+        videos: list[str] = []
+        params = {"part": "contentDetails", "playlistId": uploads, "maxResults": IDS_PER_CALL}
+        try:
+            for page in self.pages("playlistItems", params, "the uploads playlist", []):
+                videos += [
+                    i["contentDetails"]["videoId"] for i in page.get("items") or []
+                    if i.get("contentDetails", {}).get("videoId")
+                ]
+        except ResourceError:  # playlistNotFound: a channel that never uploaded anything
+            return {}
+        return self._video_counts(videos)
+
+    def _video_counts(self, videos: list[str]) -> dict[str, int | None]:
+        counts: dict[str, int | None] = {}
+        for start in range(0, len(videos), IDS_PER_CALL):
+            ids = ",".join(videos[start : start + IDS_PER_CALL])
+            for video in self.get("videos", {"part": "statistics", "id": ids}).get("items") or []:
+                value = (video.get("statistics") or {}).get("commentCount")
+                counts[video["id"]] = int(value) if str(value or "").isdigit() else None
+        return counts
+
+
+class _Run:
+    """One fetch: the cursor's state as it changes, and what was yielded so far."""
+
+    def __init__(self, collector: YoutubeCollector, cursor: Cursor, started: datetime):
+        self.c = collector
+        self.config = collector.config
+        self.started = started
+        self.horizon = started - timedelta(days=self.config.backfill_days)
+        self.watermark = parse_time(cursor.get("watermark"))
+        self.videos: dict[str, int | None] = dict(cursor.get("videos") or {})
+        floor = self.horizon.timestamp()
+        self.threads: dict[str, list[Any]] = {
+            tid: list(entry) for tid, entry in (cursor.get("threads") or {}).items()
+            if entry[3] >= floor
+        }
+        tracked = {entry[0] for entry in self.threads.values()}
+        self.videos = {v: n for v, n in self.videos.items() if v in tracked}
+        self.notes: list[str] = []
+
+    def batch(self, items: list[RawItem]) -> Batch:
+        cursor: Cursor = {
+            "videos": dict(self.videos),
+            "threads": {tid: list(entry) for tid, entry in self.threads.items()},
+        }
+        if self.watermark is not None:
+            cursor["watermark"] = self.watermark.isoformat()
+        notes, self.notes = self.notes, []
+        return Batch(items, cursor, notes)
+
+    def note_vanished(self, counts: Mapping[str, int | None]) -> None:
+        for video in sorted(set(self.videos) - set(counts)):
+            self.notes.append(
+                f"video {video} is no longer listed (deleted or private); its comments stay "
+                "stored and are no longer watched"
+            )
+            self._forget(video)
+
+    def listing(
+        self, what: str, filters: dict[str, Any], cutoff: datetime, counts: Mapping[str, int | None]
+    ) -> Generator[Batch, None, bool]:
+        """Read one commentThreads listing newest first down to ``cutoff``; True if whole."""
+        params = {
+            "part": "snippet,replies", "order": "time", "textFormat": "plainText",
+            "maxResults": self.config.max_results, **filters,
+        }
+        pager = self.c.pages("commentThreads", params, what, self.notes)
+        for page in pager:
+            threads = page.get("items") or []
+            items = [i for t in threads for i in self.thread_items(t, counts)]
+            if items or self.notes:
+                yield self.batch(items)
+            if reached(threads, cutoff, first_page=pager.number == 1):
+                return True
+        return pager.complete
+
+    def rescan_video(
+        self, video: str, count: int | None, counts: Mapping[str, int | None]
+    ) -> Iterator[Batch]:
+        """A video whose comment count moved: read all of its threads again."""
+        try:
+            whole = yield from self.listing(
+                f"the comments of video {video}", {"videoId": video}, self.horizon, counts
+            )
+        except ResourceError as exc:
+            self.notes.append(f"video {video} skipped: {exc.reason}")
+            if exc.reason == "videoNotFound":
+                self._forget(video)
+            else:
+                self.videos[video] = count  # comments turned off: nothing to read until they return
+            return
+        if whole:
+            self.videos[video] = count
+
+    def thread_items(
+        self, thread: dict[str, Any], counts: Mapping[str, int | None]
+    ) -> list[RawItem]:
+        """The thread's comments when it is new or changed since the cursor; else nothing."""
+        tid = thread.get("id")
+        snippet = thread.get("snippet") or {}
+        top = snippet.get("topLevelComment") or {}
+        top_snippet = top.get("snippet") or {}
+        if not tid:
+            return []
+        published = parse_time(top_snippet.get("publishedAt")) or self.started
+        if published < self.horizon:
+            return []
+        video = snippet.get("videoId") or top_snippet.get("videoId") or ""
+        inline = (thread.get("replies") or {}).get("comments") or []
+        total = int(snippet.get("totalReplyCount") or 0)
+        fingerprint = _fingerprint(top, inline)
+        known = self.threads.get(tid)
+        if known is not None and known[1] == total and known[2] == fingerprint:
+            return []
+        replies = {r["id"]: r for r in inline if r.get("id")}
+        read_count = total
+        if total > len(replies) and (known is None or known[1] != total):
+            if not self._read_replies(tid, replies):
+                read_count = -1  # not all read: try again when the thread is listed next
+        self.threads[tid] = [video, read_count, fingerprint, int(published.timestamp())]
+        self.videos.setdefault(video, counts.get(video))
+        owner_meta = {
+            "video_id": video, "thread_id": tid, "owner_channel_id": self.config.channel_id,
+        }
+        items = [_item({**top, "id": top.get("id") or tid}, owner_meta)]
+        parent_author = ((top_snippet.get("authorChannelId") or {}).get("value")) or None
+        for reply in replies.values():
+            reply_meta = {**owner_meta, "parent_id": tid, "parent_author_channel_id": parent_author}
+            items.append(_item(reply, reply_meta))
+        return items
+
+    def _read_replies(self, tid: str, replies: dict[str, dict[str, Any]]) -> bool:
+        """Add every reply ``comments.list`` gives to ``replies``; True if all were read."""
+        params = {
+            "part": "snippet", "parentId": tid, "textFormat": "plainText",
+            "maxResults": self.config.max_results,
+        }
+        pager = self.c.pages("comments", params, f"the replies of thread {tid}", self.notes)
+        try:
+            for page in pager:
+                for reply in page.get("items") or []:
+                    if reply.get("id"):
+                        replies.setdefault(reply["id"], reply)
+        except ResourceError as exc:  # the thread went away between the two calls
+            self.notes.append(f"replies of thread {tid} skipped: {exc.reason}")
+            return False
+        return pager.complete
+
+    def _forget(self, video: str) -> None:
+        self.videos.pop(video, None)
+        for tid in [t for t, entry in self.threads.items() if entry[0] == video]:
+            del self.threads[tid]
+
+
+def _fingerprint(top: dict[str, Any], inline: list[dict[str, Any]]) -> str:
+    """What makes a thread worth yielding again: an edit, a moderation change, other replies.
+
+    Like counts are left out on purpose: a like is not a new version of a complaint.
+    """
+    def part(comment: dict[str, Any]) -> list[Any]:
+        s = comment.get("snippet") or {}
+        text = s.get("textOriginal") or s.get("textDisplay")
+        return [comment.get("id"), s.get("updatedAt"), text, s.get("moderationStatus")]
+
+    data = json.dumps([part(top), [part(r) for r in inline]], sort_keys=True).encode()
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def _item(comment: dict[str, Any], meta: dict[str, Any]) -> RawItem:
+    payload = json.dumps(comment, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return RawItem(
+        source_id=comment["id"],
+        payload=payload.encode("utf-8"),
+        media_type="application/json",
+        meta={k: v for k, v in meta.items() if v is not None},
+    )
