@@ -27,7 +27,10 @@ What the API does and how we read it (reference/social-apis.md §3, §5):
   token. ``quotaExceeded`` stops every call until midnight Pacific time.
 
 Edits (``updatedAt`` moved, text changed) and moderation changes change a thread's
-fingerprint, so the thread is yielded again and the store keeps a revision.
+fingerprint, so the thread is yielded again and the store keeps a revision. A tracked thread
+missing from a whole re-read of its video was deleted: it is yielded as a tombstone
+``{"id", "deleted": true, "videoId", "publishedAt"}`` under its own id, so its record is
+marked, never erased (replies are not tracked one by one, so only threads get tombstones).
 """
 
 from __future__ import annotations
@@ -113,7 +116,9 @@ class YoutubeCollector(Collector):
         if self.config.oauth_token is not None:
             for status in self.config.moderation_statuses:
                 held = {**listing, "moderationStatus": status}
-                complete &= yield from run.listing(f"comments {status}", held, run.horizon, counts)
+                complete &= yield from run.listing(
+                    f"comments {status}", held, run.horizon, counts, run.held
+                )
         for video, count in sorted(counts.items()):
             if video in run.videos and run.videos[video] != count:
                 yield from run.rescan_video(video, count, counts)
@@ -204,6 +209,7 @@ class _Run:
         tracked = {entry[0] for entry in self.threads.values()}
         self.videos = {v: n for v, n in self.videos.items() if v in tracked}
         self.notes: list[str] = []
+        self.held: set[str] = set()  # threads listed as held for review in this run
 
     def batch(self, items: list[RawItem]) -> Batch:
         cursor: Cursor = {
@@ -224,9 +230,11 @@ class _Run:
             self._forget(video)
 
     def listing(
-        self, what: str, filters: dict[str, Any], cutoff: datetime, counts: Mapping[str, int | None]
+        self, what: str, filters: dict[str, Any], cutoff: datetime,
+        counts: Mapping[str, int | None], listed: set[str] | None = None,
     ) -> Generator[Batch, None, bool]:
-        """Read one commentThreads listing newest first down to ``cutoff``; True if whole."""
+        """Read one commentThreads listing newest first down to ``cutoff``; True if whole.
+        The id of every thread it lists is added to ``listed``."""
         params = {
             "part": "snippet,replies", "order": "time", "textFormat": "plainText",
             "maxResults": self.config.max_results, **filters,
@@ -234,6 +242,8 @@ class _Run:
         pager = self.c.pages("commentThreads", params, what, self.notes)
         for page in pager:
             threads = page.get("items") or []
+            if listed is not None:
+                listed.update(t["id"] for t in threads if t.get("id"))
             items = [i for t in threads for i in self.thread_items(t, counts)]
             if items or self.notes:
                 yield self.batch(items)
@@ -244,10 +254,12 @@ class _Run:
     def rescan_video(
         self, video: str, count: int | None, counts: Mapping[str, int | None]
     ) -> Iterator[Batch]:
-        """A video whose comment count moved: read all of its threads again."""
+        """A video whose comment count moved: read all of its threads again. A tracked thread
+        the whole listing no longer has was deleted (or rejected): it gets a tombstone."""
+        listed: set[str] = set()
         try:
             whole = yield from self.listing(
-                f"the comments of video {video}", {"videoId": video}, self.horizon, counts
+                f"the comments of video {video}", {"videoId": video}, self.horizon, counts, listed
             )
         except ResourceError as exc:
             self.notes.append(f"video {video} skipped: {exc.reason}")
@@ -256,8 +268,25 @@ class _Run:
             else:
                 self.videos[video] = count  # comments turned off: nothing to read until they return
             return
-        if whole:
-            self.videos[video] = count
+        if not whole:
+            return  # the count stays old, so the video is read again next run
+        self.videos[video] = count
+        # Held comments are not in the published listing: seen in theirs, they are not gone.
+        gone = [
+            tid for tid, entry in self.threads.items()
+            if entry[0] == video and tid not in listed and tid not in self.held
+        ]
+        if gone:
+            tombstones = [self._tombstone(tid) for tid in gone]
+            for tid in gone:
+                del self.threads[tid]
+            yield self.batch(tombstones)
+
+    def _tombstone(self, tid: str) -> RawItem:
+        video, _, _, published = self.threads[tid]
+        at = datetime.fromtimestamp(published, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        meta = {"video_id": video, "thread_id": tid, "owner_channel_id": self.config.channel_id}
+        return _item({"id": tid, "deleted": True, "videoId": video, "publishedAt": at}, meta)
 
     def thread_items(
         self, thread: dict[str, Any], counts: Mapping[str, int | None]

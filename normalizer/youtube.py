@@ -1,12 +1,14 @@
 """Normalise one YouTube comment resource into a complaint record. Pure: no I/O.
 
 The raw item's payload is the ``youtube#comment`` resource exactly as the Data API returned it
-(reference/social-apis.md §3.2), top-level comment or reply alike; ``meta`` carries what the
-resource itself does not say reliably: the thread and video it belongs to (a reply read with
-``comments.list`` has no ``videoId``), the channel that owns the video, and for a reply the
-channel of the comment it answers. Who speaks decides the kind before any text rule does: the
-office's own channel answering is its response (step 5 of the standard), not a complaint; the
-author of a thread replying in it is following up on their own complaint.
+(reference/social-apis.md §3.2), top-level comment or reply alike, or the collector's tombstone
+of a thread that vanished (``{"id", "deleted": true, "videoId", "publishedAt"}``), which gives
+a record marked deleted. ``meta`` carries what the resource itself does not say reliably: the
+thread and video it belongs to (a reply read with ``comments.list`` has no ``videoId``), the
+channel that owns the video, and for a reply the channel of the comment it answers. Who speaks
+decides the kind before any text rule does: the office's own channel answering is its response
+(step 5 of the standard), not a complaint; the author of a thread replying in it is following
+up on their own complaint.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ _TAG = re.compile(r"<[^>]+>")
 def normalize_youtube_comment(item: RawItem) -> ComplaintRecord:
     """Turn one stored comment resource into a record, or raise RecordError."""
     comment = _load(item)
+    if comment.get("deleted") is True:
+        return _tombstone_record(item, comment)
     snippet = comment.get("snippet")
     if not isinstance(snippet, dict):
         raise RecordError(f"YouTube comment {item.source_id}: the resource has no snippet")
@@ -83,6 +87,27 @@ def normalize_youtube_comment(item: RawItem) -> ComplaintRecord:
         in_reply_to=parent_id,
         source_status=status,
         extra={k: v for k, v in extra.items() if v is not None},
+    )
+
+
+def _tombstone_record(item: RawItem, data: dict[str, Any]) -> ComplaintRecord:
+    """A thread YouTube no longer lists: the record is marked, its earlier text stays in the
+    record's revisions (same shape as the Facebook and Instagram tombstones)."""
+    received_at = parse_time(data.get("publishedAt"))
+    if received_at is None:
+        raise RecordError(f"YouTube tombstone {item.source_id}: no publishedAt")
+    video = data.get("videoId") or item.meta.get("video_id")
+    return ComplaintRecord(
+        channel=CHANNEL,
+        source_id=item.source_id,
+        received_at=received_at,
+        body="",
+        kind=Kind.NOT_COMPLAINT,
+        kind_reason="deleted_on_platform",
+        source_url=WATCH_URL.format(video=video, comment=item.source_id) if video else None,
+        source_status="deleted",
+        source_state="deleted",
+        extra={"deleted": True, "video_id": video, "thread_id": item.source_id},
     )
 
 

@@ -213,6 +213,18 @@ def test_without_text_original_the_html_display_text_is_undone() -> None:
     )
 
 
+def test_a_tombstone_gives_a_record_marked_deleted(triage: list[str]) -> None:
+    payload = {
+        "id": TOP["id"], "deleted": True, "videoId": "_VB39Jo8mAQ",
+        "publishedAt": "2024-04-28T12:05:10Z",
+    }
+    record = normalize_youtube_comment(item(payload, video_id="_VB39Jo8mAQ"))
+    assert (record.kind, record.kind_reason) == (Kind.NOT_COMPLAINT, "deleted_on_platform")
+    assert record.source_status == record.source_state == "deleted" and record.body == ""
+    assert record.received_at == datetime(2024, 4, 28, 12, 5, 10, tzinfo=timezone.utc)
+    assert record.extra["deleted"] is True and triage == []
+
+
 @pytest.mark.parametrize(
     "value, expected",
     [

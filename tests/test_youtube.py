@@ -389,8 +389,11 @@ def test_a_pinned_old_thread_on_page_one_does_not_stop_the_reading(runner: Runne
         # The pinned thread (89 days old) comes first, before threads newer than the watermark.
         yt.threads(page([thread(PINNED, [PINNED_REPLY], total=1), thread(new1)], "P2"))
         yt.threads(page([thread(new2), thread(T5)], "P3"), token="P2")
-        for video, threads in ((VIDEO_A, [new1, T4]), (VIDEO_B, [new2, T5])):
-            yt.threads(page([thread(t) for t in threads]), videoId=video)
+        # Both counts moved, so both videos are read again, whole: nothing else is new there.
+        pinned, t3 = thread(PINNED, [PINNED_REPLY], total=1), thread(T3, T3_REPLIES[:2], total=7)
+        video_a = [pinned, thread(new1), thread(T4), t3, thread(T1)]
+        yt.threads(page(video_a), videoId=VIDEO_A)
+        yt.threads(page([thread(new2), thread(T5), thread(T2)]), videoId=VIDEO_B)
         batches = runner.run(cursor, at=NOW + timedelta(hours=1))
     assert sorted(ids(batches)) == sorted([tid(7), tid(6)])
     assert runner.calls == 1 + 2 + 2
@@ -519,6 +522,29 @@ def test_an_edited_comment_becomes_a_revision_of_its_record(
     assert old["content"]["body"] == "Bantuan PKH belum cair"
 
 
+def test_a_deleted_thread_is_marked_never_erased(
+    store: Store, tmp_path: Path, runner: Runner
+) -> None:
+    keep, drop = RECENT[0], RECENT[1]
+    with api() as yt:
+        yt.first_run_setup({VIDEO_A: 2})
+        yt.threads(page([thread(keep), thread(drop)]))
+        assert pipeline(store, tmp_path).run(runner.collector()).new == 2
+    with api() as yt:
+        yt.counts({VIDEO_A: 1})  # one comment fewer: the video is read again, whole
+        yt.threads(page([thread(keep)]))
+        yt.threads(page([thread(keep)]), videoId=VIDEO_A)
+        report = pipeline(store, tmp_path).run(runner.collector(NOW + timedelta(hours=1)))
+    assert (report.new, report.updated) == (0, 1)
+    record = next(r for r in rows(store, records) if r["source_id"] == drop["id"])
+    assert record["revision"] == 2 and record["source_status"] == "deleted"
+    assert record["content"]["extra"]["deleted"] is True and record["content"]["body"] == ""
+    (old,) = rows(store, record_revisions)
+    assert old["content"]["body"] == drop["snippet"]["textOriginal"]
+    cursor = state_of(store).cursor or {}
+    assert drop["id"] not in cursor["threads"] and cursor["videos"] == {VIDEO_A: 1}
+
+
 def test_the_same_comment_seen_again_is_one_record(
     store: Store, tmp_path: Path, runner: Runner
 ) -> None:
@@ -635,7 +661,16 @@ def test_owner_access_also_reads_comments_held_for_review(runner: Runner) -> Non
         yt.threads(page([thread(RECENT[0])]))
         for status, threads in (("heldForReview", [thread(held)]), ("likelySpam", [])):
             yt.threads(page(threads), allThreadsRelatedToChannelId=CHANNEL, moderationStatus=status)
-        assert sorted(ids(runner.run(cfg=cfg))) == sorted([RECENT[0]["id"], tid(50)])
+        batches = runner.run(cfg=cfg)
+    assert sorted(ids(batches)) == sorted([RECENT[0]["id"], tid(50)])
+    with api() as yt:  # still held: not in the published listing of its video, yet not gone
+        yt.counts({VIDEO_A: 2})
+        yt.threads(page([thread(RECENT[0])]))
+        for status, threads in (("heldForReview", [thread(held)]), ("likelySpam", [])):
+            yt.threads(page(threads), allThreadsRelatedToChannelId=CHANNEL, moderationStatus=status)
+        yt.threads(page([thread(RECENT[0])]), videoId=VIDEO_A)
+        again = runner.run(batches[-1].cursor, at=NOW + timedelta(hours=1), cfg=cfg)
+    assert ids(again) == [] and tid(50) in again[-1].cursor["threads"]
 
 
 def test_disabled_comments_and_a_vanished_video_are_skipped_and_noted(
