@@ -314,7 +314,8 @@ class _Run:
             if not self._read_replies(tid, replies):
                 read_count = -1  # not all read: try again when the thread is listed next
         self.threads[tid] = [video, read_count, fingerprint, int(published.timestamp())]
-        self.videos.setdefault(video, counts.get(video))
+        if video:  # a comment on no video (the old channel discussion tab) has no count
+            self.videos.setdefault(video, counts.get(video))
         owner_meta = {
             "video_id": video, "thread_id": tid, "owner_channel_id": self.config.channel_id,
         }
