@@ -185,23 +185,35 @@ def status_command(ctx: Context, args: argparse.Namespace) -> int:
         print("no collectors configured or seen yet")
         return 0
     rows = []
+    problems = []
     for name in names:
         state = states.get(name)
         cs = ctx.settings.collectors.get(name)
         run = runs.get(name)
-        lag = f"{(now - state.last_success_at).total_seconds() / 60:.0f} min" if state and state.last_success_at else "-"
+        lag = (
+            f"{(now - state.last_success_at).total_seconds() / 60:.0f} min"
+            if state and state.last_success_at else "-"
+        )
         health = state.health if state else "never run"
         if cs is not None and not cs.enabled:
             health += " (disabled)"
+        if state and state.retry_at and state.retry_at > now and state.health != store_state.HEALTHY:
+            health += f", retry {local(state.retry_at)}"
         items = f"{run['fetched']} fetched, {run['new']} new" if run else "-"
         rows.append([
             name, cs.type if cs else (state.type if state else "?"), health,
             local(state.last_run_at) if state else "-",
             local(state.last_success_at) if state else "-", lag, items, str(parked.get(name, 0)),
-            shorten(state.last_error, 80) if state and state.last_error else "",
         ])
+        if state and state.last_error and state.health != store_state.HEALTHY:
+            problems.append(f"{name}: {state.last_error}")
     table(["Collector", "Type", "Health", "Last run", "Last success", "Lag", "Last run items",
-           "Quarantined", "Last error"], rows)
+           "Quarantined"], rows)
+    if problems:
+        # In full: the sentence says what to renew or fix, and a cut one says nothing.
+        print("\nWhat to fix:")
+        for line in problems:
+            print(f"  - {line}")
     return 1 if any(s.health != store_state.HEALTHY for s in states.values()) else 0
 
 

@@ -179,3 +179,7 @@ def test_run_once_on_the_bundled_settings_layout(
     captured = capsys.readouterr()
     assert "lapor: 25 fetched, 25 new" in captured.out  # ...and the other still ran
     assert "broken: 0 fetched" in captured.err and "does not exist" in captured.err
+    assert main(["--config", str(path), "status"]) == 1
+    status = capsys.readouterr().out
+    assert "What to fix:" in status
+    assert f"broken: collector broken: watch folder {tmp_path / 'missing'} does not exist; create it" in status
