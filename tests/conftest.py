@@ -168,3 +168,22 @@ def imap_account(dovecot_server: DovecotServer) -> ImapAccount:
     """A new user with a random name and password on ``dovecot_server``: an empty mailbox of
     this test's own (host, port, username, password, server; ``.connect()``, ``.append()``)."""
     return new_account(dovecot_server)
+
+
+# --- measured figures, shown at the end of every run (CI logs included) ---------------------
+
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figures():  # type: ignore[no-untyped-def]
+    """Call with a block of text (precision/recall, counts) to print it in the run's summary,
+    where it shows even when the test passes and output is captured."""
+    return _FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    if _FIGURES:
+        terminalreporter.section("measured figures")
+        for block in _FIGURES:
+            terminalreporter.write_line(block)

@@ -98,11 +98,11 @@ def _report(name: str, fig: dict, show_misses: bool) -> str:
 
 
 @pytest.mark.parametrize("part", ["tuning", "held_out"])
-def test_figures_on_labelled_comments(part: str) -> None:
+def test_figures_on_labelled_comments(part: str, figures) -> None:  # type: ignore[no-untyped-def]
     fig = _figures(PARTS[part])
     show = part != "held_out" or os.environ.get("COMMENT_TRIAGE_SHOW_HELDOUT") == "1"
     report = _report(part, fig, show)
-    print("\n" + report)
+    figures(report)
     c_precision, c_recall, _, _ = fig["per_class"]["complaint"]
     _, n_recall, _, _ = fig["per_class"]["not_complaint"]
     assert c_recall >= MIN_COMPLAINT_RECALL, report
