@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -217,4 +219,66 @@ audit_log = Table(
     Column("case_id", Integer, index=True),
     Column("record_id", Integer),
     Column("detail", JSON, nullable=False),
+)
+
+
+# --- linking (issue 5): the near-duplicate index and staff's say on it ------------------
+
+# MinHash-LSH band keys → record (cases/dedup_index.py). A bucket stops growing at a cap: a
+# band shared by that many records is boilerplate, and the cap keeps look-ups sub-linear.
+dedup_bands = Table(
+    "dedup_bands",
+    metadata,
+    Column("band_key", BigInteger, nullable=False),
+    Column("record_id", Integer, nullable=False),
+    PrimaryKeyConstraint("band_key", "record_id", name="pk_dedup_bands"),
+)
+
+# Complainant blocking keys (hashed phone / e-mail / NIK hash / platform handle) → record.
+dedup_identities = Table(
+    "dedup_identities",
+    metadata,
+    Column("key", String(32), nullable=False),
+    Column("record_id", Integer, nullable=False),
+    PrimaryKeyConstraint("key", "record_id", name="pk_dedup_identities"),
+)
+
+# Document frequency of each content word, for rarity weights; term "" counts documents.
+dedup_terms = Table(
+    "dedup_terms",
+    metadata,
+    Column("term", String(64), primary_key=True),
+    Column("df", Integer, nullable=False),
+)
+
+# "Possible duplicate": a record (in its own case) may belong to another case; staff decide.
+# One row per (record, case) ever: a rejected pair stays, so it is never suggested again.
+link_suggestions = Table(
+    "link_suggestions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("record_id", ForeignKey("records.id"), nullable=False),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
+    Column("matched_record_id", Integer),
+    Column("score", Float, nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("status", String(20), nullable=False),  # open | confirmed | rejected
+    Column("created_at", Timestamp, nullable=False),
+    Column("decided_at", Timestamp),
+    Column("decided_by", String(100)),
+    UniqueConstraint("record_id", "case_id", name="uq_link_suggestions_pair"),
+)
+
+# Relations between cases: a new case opened for a complainant whose case was archived
+# ("reopened_from"), a case merged into another ("merged_into").
+case_relations = Table(
+    "case_relations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
+    Column("related_case_id", ForeignKey("cases.id"), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("created_by", String(100), nullable=False),
 )

@@ -1,0 +1,185 @@
+"""Text similarity for linking: Indonesian normalisation, shingles, MinHash signatures.
+
+Public API (used by ``cases/dedup_index.py``, ``cases/scoring.py``, the evaluation test and
+the benchmark):
+
+- ``normalize_for_matching(text) -> str``: lower case, no punctuation/URLs/e-mail addresses,
+  informal spellings mapped ("sy"→"saya", "blm"→"belum", "gk/ga/tdk"→"tidak", "yg"→"yang",
+  "dgn"→"dengan"…), greetings and sign-offs dropped, elongations collapsed ("bangeeet").
+  Digits are kept (a Tracking ID, an amount, a date are evidence).
+- ``content_tokens(normalized) -> list[str]``: the words that carry content (stop words out).
+- ``shingles(normalized) -> set[str]``: character 5-grams of the content words.
+- ``minhash(shingles) -> tuple[int, ...]``: ``NUM_PERM`` 16-bit MinHash values (pure Python:
+  one blake2b call per shingle per 32 permutations, column minima taken in C by ``min``).
+- ``band_keys(signature) -> list[int]``: ``BANDS`` signed 64-bit keys (band number in the high
+  bits, the band's ``ROWS`` values below), what the LSH index stores.
+- ``jaccard(a, b)``, ``Rarity`` (IDF weights; ``evidence(shared_terms)`` in [0, 1]).
+
+Why these numbers: ``../shared/reference/dedup.md`` §1.6/§6 (char 5-grams of normalised
+text; candidate threshold well below the decision threshold). 20 bands of 3 rows make a pair
+at Jaccard 0.5 a candidate with probability 0.93, at 0.3 with 0.42, at 0.1 with 0.02.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import struct
+from collections.abc import Iterable, Mapping
+
+NUM_PERM = 60
+ROWS = 3
+BANDS = NUM_PERM // ROWS
+SHINGLE = 5
+
+# Informal spellings → one form. Negations all become "tidak" (dedup.md §6.1 step 2).
+SLANG: dict[str, str] = {
+    "sy": "saya", "aku": "saya", "ak": "saya", "gw": "saya", "gue": "saya", "tiang": "saya",
+    "titiang": "saya", "sya": "saya", "saye": "saya",
+    "blm": "belum", "blum": "belum", "blom": "belum", "belom": "belum", "lom": "belum",
+    "tdk": "tidak", "gk": "tidak", "ga": "tidak", "gak": "tidak", "nggak": "tidak",
+    "ngga": "tidak", "enggak": "tidak", "engga": "tidak", "tak": "tidak", "ndak": "tidak",
+    "nda": "tidak", "kagak": "tidak", "g": "tidak", "tdak": "tidak", "tidk": "tidak",
+    "yg": "yang", "yng": "yang", "dgn": "dengan", "dg": "dengan", "dngn": "dengan",
+    "sdh": "sudah", "udh": "sudah", "udah": "sudah", "dah": "sudah", "sudh": "sudah",
+    "krn": "karena", "karna": "karena", "krna": "karena", "utk": "untuk", "untk": "untuk",
+    "u/": "untuk", "tp": "tapi", "tpi": "tapi", "jg": "juga", "jga": "juga", "aja": "saja",
+    "aj": "saja", "sj": "saja", "bgt": "banget", "bngt": "banget", "dr": "dari", "dri": "dari",
+    "kpd": "kepada", "pd": "pada", "sm": "sama", "ama": "sama", "bs": "bisa", "bsa": "bisa",
+    "gmn": "bagaimana", "gimana": "bagaimana", "gmna": "bagaimana", "knp": "kenapa",
+    "kenape": "kenapa", "napa": "kenapa", "trs": "terus", "trus": "terus", "lg": "lagi",
+    "lgi": "lagi", "bln": "bulan", "thn": "tahun", "th": "tahun", "hr": "hari", "mgg": "minggu",
+    "skrg": "sekarang", "skr": "sekarang", "skrang": "sekarang", "smp": "sampai",
+    "sampe": "sampai", "ampe": "sampai", "org": "orang", "ortu": "orang tua", "tlg": "tolong",
+    "tolongin": "tolong", "mhn": "mohon", "dn": "dan", "n": "dan", "&": "dan", "kmn": "kemana",
+    "dmn": "dimana", "bpk": "bapak", "pak": "bapak", "bp": "bapak", "bu": "ibu", "kel": "kelurahan",
+    "kec": "kecamatan", "kab": "kabupaten", "ds": "desa", "dsn": "dusun", "br": "banjar",
+    "dapet": "dapat", "dpt": "dapat", "dapat": "dapat", "cairnya": "cair", "pencairan": "cair",
+    "bansos": "bantuan sosial", "blt": "blt", "msk": "masuk", "masok": "masuk", "kapan2": "kapan",
+    "ngurus": "urus", "ngurusin": "urus", "nanya": "tanya", "nanyain": "tanya",
+}
+
+# Words that carry no content for matching: function words, greetings, sign-offs, fillers.
+STOP_WORDS = frozenset(
+    """
+    saya kami kita anda dia mereka ini itu yang dan di ke dari pada untuk dengan atau juga
+    sudah akan ada adalah dalam oleh karena tapi tetapi namun jadi agar supaya bahwa sebagai
+    saja sangat banget lagi terus masih pun lah kah dong deh sih nih tuh ya yah kok kan
+    mohon tolong bantu bantuannya dibantu minta harap terima kasih makasih thanks thx tq
+    selamat pagi siang sore malam assalamualaikum wr wb warahmatullahi wabarakatuh salam om
+    swastiastu shanti halo hai hallo permisi maaf bapak ibu admin min kak sdr yth yang terhormat
+    hormat atas perhatiannya perhatian regards dikirim iphone android sent from my
+    sama bisa mau ingin apa kenapa bagaimana kapan kemana dimana siapa gimana
+    tanggal tgl jam hari
+    """.split()
+)
+
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_MENTION = re.compile(r"[@#](?=[A-Za-z_])\w+")
+_NON_WORD = re.compile(r"[^0-9a-z/&]+")
+_ELONGATION = re.compile(r"([a-z])\1{2,}")
+_REDUPLICATION = re.compile(r"\b(\w+)2\b")  # "anak2" → "anak"
+
+
+def normalize_for_matching(text: str) -> str:
+    """The text as compared: see the module docstring. Pure and fast (a dict look-up a word)."""
+    text = text.lower()
+    text = _URL.sub(" ", text)
+    text = _EMAIL.sub(" ", text)
+    text = _MENTION.sub(" ", text)
+    text = _REDUPLICATION.sub(r"\1", text)
+    text = _ELONGATION.sub(r"\1", text)
+    words = []
+    for word in _NON_WORD.sub(" ", text).split():
+        mapped = SLANG.get(word, word)
+        if mapped != "/" and mapped:
+            words.append(mapped)
+    return " ".join(words)
+
+
+def content_tokens(normalized: str) -> list[str]:
+    """The normalised words that carry content, in order (stop words and 1-letter words out)."""
+    return [w for w in normalized.split() if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())]
+
+
+def shingles(normalized: str, size: int = SHINGLE) -> set[str]:
+    """Character ``size``-grams of the content words joined by one space."""
+    text = " ".join(content_tokens(normalized))
+    if len(text) <= size:
+        return {text} if text else set()
+    return {text[i : i + size] for i in range(len(text) - size + 1)}
+
+
+_UNPACK32 = struct.Struct("<32H").unpack
+_SALTS = [bytes([i]) * 16 for i in range((NUM_PERM + 31) // 32)]
+EMPTY_SIGNATURE = tuple([0xFFFF] * NUM_PERM)
+
+
+def minhash(items: Iterable[str]) -> tuple[int, ...]:
+    """``NUM_PERM`` 16-bit MinHash values of a shingle set (all 0xFFFF for an empty set)."""
+    encoded = [s.encode() for s in items]
+    if not encoded:
+        return EMPTY_SIGNATURE
+    signature: list[int] = []
+    blake = hashlib.blake2b
+    for salt in _SALTS:
+        rows = [_UNPACK32(blake(s, digest_size=64, salt=salt).digest()) for s in encoded]
+        signature.extend(map(min, zip(*rows)))
+    return tuple(signature[:NUM_PERM])
+
+
+def band_keys(signature: tuple[int, ...]) -> list[int]:
+    """One signed 64-bit key per band: band number in bits 48–55, its 3 × 16-bit values below."""
+    keys = []
+    for band in range(BANDS):
+        a, b, c = signature[band * ROWS : band * ROWS + ROWS]
+        keys.append((band << 48) | (a << 32) | (b << 16) | c)
+    return keys
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter)
+
+
+# Words every complaint to a social-affairs office uses: weak evidence even before the store
+# has seen enough records for its own counts to say so.
+COMMON_DOMAIN = frozenset(
+    """
+    pkh bantuan sosial belum tidak cair masuk dana uang bulan tahun desa kecamatan kabupaten
+    karangasem bali dtks terdaftar daftar data kartu kks kip blt bpnt sembako beras rumah
+    warga keluarga anak orang tua lansia disabilitas dinas kantor sudah lama sampai sekarang
+    kapan tahap program penerima pendamping urus tanya info informasi tolong cek status
+    """.split()
+)
+
+
+class Rarity:
+    """IDF weights from document frequencies (``dedup_terms``), with a prior for domain words.
+
+    ``evidence(shared)`` says how much a set of shared words proves, from 0 (only boilerplate
+    in common) to 1 (at least ``enough`` of weight, about five rare words). Identical texts made
+    only of "PKH saya belum cair" share little evidence however identical they are.
+    """
+
+    def __init__(self, docs: int, df: Mapping[str, int], enough: float = 10.0):
+        self.docs = docs
+        self.df = df
+        self.enough = enough
+
+    def weight(self, term: str) -> float:
+        df = self.df.get(term, 0)
+        if term in COMMON_DOMAIN:
+            df += (self.docs + 10) // 2 + 1
+        return math.log((self.docs + 10) / (df + 1))
+
+    def weighted_jaccard(self, a: set[str], b: set[str]) -> float:
+        union = sum(self.weight(t) for t in a | b)
+        return sum(self.weight(t) for t in a & b) / union if union else 0.0
+
+    def evidence(self, shared: set[str]) -> float:
+        return min(1.0, sum(self.weight(t) for t in shared) / self.enough)
