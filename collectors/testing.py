@@ -15,13 +15,30 @@ Subclass ``CollectorContract`` in a pytest module and provide two fixtures::
 Every test below then runs against your collector. ``restart`` builds a fresh instance of the
 same collector (a new process after a crash); override it if yours needs more than
 ``type(c)(c.name, c.config)``.
+
+Fixture helpers for plug-in authors (docs/collectors.md, "Testing"):
+
+* ``add_json_pages(rsps, url, pages)``: register the pages of a paged JSON API on a
+  ``responses.RequestsMock``, each matched by its query parameters;
+* ``write_files(folder, files)``: sample files written into a folder, optionally aged so a
+  collector that waits for files to settle reads them at once;
+* ``serve_http(handler)``: a real HTTP server on 127.0.0.1 in a thread, for end-to-end runs
+  (``pengaduan run --once`` in a subprocess cannot see ``responses``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -97,3 +114,94 @@ class CollectorContract:
         before = versions(first.items)
         assert not set(before) & set(rest), "items of the committed batch were fetched again"
         assert sorted(before + rest) == sorted(complete), "items were lost across the restart"
+
+
+# --- fixture helpers for plug-in authors ------------------------------------------------------
+
+Page = tuple[Mapping[str, Any], Any]  # (the query parameters that ask for it, its JSON body)
+
+
+def add_json_pages(
+    rsps: Any,
+    url: str,
+    pages: Sequence[Page],
+    *,
+    strict: bool = True,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Register each page of a paged JSON API on ``rsps`` (a ``responses.RequestsMock``).
+
+    A page answers only a GET of ``url`` with exactly its query parameters (``strict=False``:
+    at least them, for APIs that get extra ones such as a key), so a collector that asks for
+    the wrong page gets a ConnectionError instead of a silently wrong answer. Use
+    ``responses.RequestsMock(assert_all_requests_are_fired=True)`` to also fail when an
+    expected page is never asked for.
+    """
+    from responses import matchers  # test dependency only: imported when used
+
+    for params, body in pages:
+        query = {k: str(v) for k, v in params.items()}
+        rsps.get(
+            url,
+            json=body,
+            status=status,
+            headers=dict(headers or {}),
+            match=[matchers.query_param_matcher(query, strict_match=strict)],
+        )
+
+
+def write_files(
+    folder: Path, files: Mapping[str, bytes | str], *, age_seconds: float = 0.0
+) -> list[Path]:
+    """Write ``{relative name: content}`` into ``folder`` (created as needed), in order.
+
+    Text is written as UTF-8. ``age_seconds`` sets each file's modification time that far in
+    the past, so a collector that leaves young files for the next poll takes them now.
+    """
+    written = []
+    then = time.time() - age_seconds
+    for name, content in files.items():
+        path = Path(folder) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+        if age_seconds:
+            os.utime(path, (then, then))
+        written.append(path)
+    return written
+
+
+Handler = Callable[[str, dict[str, str]], "tuple[int, Any]"]
+
+
+@contextmanager
+def serve_http(handler: Handler) -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 answering GETs with ``handler(path, query)``.
+
+    ``handler`` returns ``(status, body)``: a body that is bytes is sent as it is, anything
+    else as JSON. Yields the base URL (``http://127.0.0.1:PORT``); the server stops on exit.
+    """
+
+    class _Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the http.server name)
+            parts = urlsplit(self.path)
+            status, body = handler(parts.path, dict(parse_qsl(parts.query)))
+            data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # keep test output quiet
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
