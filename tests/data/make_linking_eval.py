@@ -509,7 +509,7 @@ def wrap(rng: random.Random, p: Person, channel: str, core: str, formal: bool, a
         if not anonymous and rng.random() < 0.15:
             body += f"\nNo. HP {p.phone(rng)}"
         return body
-    opener = rng.choice(SOCIAL_OPEN)
+    opener = rng.choice([o for o in SOCIAL_OPEN if "swast" not in o or p.hindu])
     body = f"{opener}{core}{rng.choice(SOCIAL_TAIL)}"
     if channel == "facebook" and rng.random() < 0.15:
         body = "Dinas Sosial P3AP2KB Karangasem " + body
@@ -661,7 +661,9 @@ def build() -> tuple[list[dict], dict]:
 
     # Boilerplate traps: different people, nearly the same words, each their own group.
     for variants in BOILERPLATE:
-        for _ in range(rng.randint(4, 6)):
+        n = rng.randint(4, 6)
+        stats["trap_pairs_boilerplate"] += n * (n - 1) // 2
+        for _ in range(n):
             p = person()
             group = new_group()
             stats["boilerplate_people"] += 1
@@ -676,20 +678,24 @@ def build() -> tuple[list[dict], dict]:
                 rows[-1]["body"] = f"{text} wa {phone}"
                 emit(group, ch2, t + timedelta(hours=rng.randint(1, 30)), p, None, f"{rng.choice(variants)}, hub {p.phone(rng)}")
                 stats["boilerplate_repeat_groups"] += 1
-    # Look-alike names writing the same boilerplate (a name-similarity trap).
-    for base in ["I Made Sudarma", "Ni Ketut Suartini", "I Wayan Budiasa", "Ni Luh Sukerti", "I Nyoman Astawa"]:
-        parts = base.split()
-        twins = [base, f"{parts[1]} {parts[2]}", base.replace(parts[2], parts[2][:-1] + "na"), f"{parts[0]} {parts[1]} {parts[2]}"]
+    # Look-alike names writing the same boilerplate: the same common Balinese name on one
+    # platform (two accounts, so two handles), and a near name elsewhere, weeks apart.
+    for base, near in [("I Made Sudarma", "Made Sudarsana"), ("Ni Ketut Suartini", "Ketut Suarni"),
+                       ("I Wayan Budiasa", "Wayan Budiarsa"), ("Ni Luh Sukerti", "Luh Sukarti"),
+                       ("I Nyoman Astawa", "Nyoman Astawan")]:
         text = rng.choice(BOILERPLATE[rng.randrange(len(BOILERPLATE))])
-        for name in twins[:3]:
+        same = rng.choice(["facebook", "youtube"])
+        stats["trap_pairs_lookalike_names"] += 3
+        for name, ch in [(base, same), (base.split(" ", 1)[1], same), (near, rng.choice(["facebook", "youtube", "lapor"]))]:
             p = person(name)
             group = new_group()
             stats["lookalike_people"] += 1
-            ch = rng.choice(["facebook", "youtube", "lapor"])
             subj = "Bantuan belum diterima" if ch == "lapor" else None
             emit(group, ch, when(rng), p, subj, text)
     for tmpl in SLOTTED:
-        for _ in range(rng.randint(4, 6)):
+        n = rng.randint(4, 6)
+        stats["trap_pairs_slotted"] += n * (n - 1) // 2
+        for _ in range(n):
             p = person()
             group = new_group()
             stats["slotted_people"] += 1
@@ -708,6 +714,7 @@ def build() -> tuple[list[dict], dict]:
         size = rng.randint(5, 15)
         day0 = rng.randrange(0, DAYS - 6)
         stats["campaigns"] += 1
+        stats["trap_pairs_campaign"] += size * (size - 1) // 2
         for k in range(size):
             p = person()
             group = new_group()
