@@ -349,6 +349,7 @@ def serve(pipeline: Pipeline, poll_seconds: float = 1.0) -> None:
     # Signals can only be caught in the main thread; elsewhere (tests) ``stop`` is set directly.
     in_main = threading.current_thread() is threading.main_thread()
     previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)} if in_main else {}
+    health_server = _start_health(pipeline, scheduler)
     scheduler.start()
     log.info("scheduler started with %d collectors", len(enabled))
     try:
@@ -356,9 +357,41 @@ def serve(pipeline: Pipeline, poll_seconds: float = 1.0) -> None:
             time.sleep(poll_seconds)
     finally:
         scheduler.shutdown(wait=True)
+        if health_server is not None:
+            health_server.stop()
         for s, handler in previous.items():
             signal.signal(s, handler)
         log.info("scheduler stopped")
+
+
+def _start_health(pipeline: Pipeline, scheduler):  # type: ignore[no-untyped-def]
+    """``[health]``: the /healthz and /metrics thread, and the alert check as a job."""
+    health = pipeline.settings.health
+    server = None
+    if health.listen is not None:
+        from pengaduan.health.server import HealthServer
+
+        server = HealthServer(pipeline.store, pipeline.settings, *health.listen)
+        server.start()
+    if health.alert_email_to:
+        from pengaduan.health.alerts import AlertMonitor
+
+        monitor = AlertMonitor(pipeline.store, pipeline.settings, utcnow)
+        scheduler.add_job(
+            _checked(monitor.check), "interval", seconds=health.check_every, id="health-alerts",
+            name="health-alerts", max_instances=1, coalesce=True, misfire_grace_time=None,
+        )
+    return server
+
+
+def _checked(check: Callable[[], object]) -> Callable[[], None]:
+    def job() -> None:
+        try:
+            check()
+        except Exception as exc:  # the alert check must never take the scheduler down
+            log.warning("health alert check failed: %s", mask_for_log(str(exc))[:200])
+
+    return job
 
 
 def _scheduled_run(pipeline: Pipeline, cs: CollectorSettings) -> None:
