@@ -12,6 +12,7 @@ from pengaduan.cli.output import Progress, local, shorten, table
 from pengaduan.collectors.lapor_export import LaporExportCollector, LaporExportConfig
 from pengaduan.collectors.mail_archive import MailArchiveCollector, MailArchiveConfig
 from pengaduan.errors import ConfigError
+from pengaduan.health.snapshot import case_counts
 from pengaduan.pipeline import Pipeline, RunReport, serve
 from pengaduan.store import quarantine as store_quarantine
 from pengaduan.store import state as store_state
@@ -209,6 +210,12 @@ def status_command(ctx: Context, args: argparse.Namespace) -> int:
             problems.append(f"{name}: {state.last_error}")
     table(["Collector", "Type", "Health", "Last run", "Last success", "Lag", "Last run items",
            "Quarantined"], rows)
+    with ctx.store().transaction() as conn:
+        open_cases, overdue = case_counts(conn, now)
+    print(f"\nQuarantine: {sum(parked.values())} open entries")
+    print(f"Cases: {sum(open_cases.values())} open, {sum(overdue.values())} overdue"
+          + (" (" + ", ".join(f"{c}: {n}" for c, n in sorted(overdue.items()) if n) + ")"
+             if any(overdue.values()) else ""))
     if problems:
         # In full: the sentence says what to renew or fix, and a cut one says nothing.
         print("\nWhat to fix:")

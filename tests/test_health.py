@@ -399,3 +399,29 @@ def test_health_settings_are_checked_all_at_once(tmp_path: Path) -> None:
         assert key in text, key
     ok = make_settings("sqlite://", tmp_path, health={"listen": "127.0.0.1:9108"})
     assert ok.health.listen == ("127.0.0.1", 9108) and ok.health.silent_after_intervals == 3
+
+
+def test_status_also_shows_quarantine_size_and_overdue_cases(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import re
+
+    from helpers import SAMPLES
+    from pengaduan.cli.main import main
+    from pengaduan.health.snapshot import case_counts
+
+    config = tmp_path / "settings.toml"
+    config.write_text(f'[store]\nurl = "sqlite:///{tmp_path}/s.db"\n')
+    assert main(["--config", str(config), "import", "lapor",
+                 str(SAMPLES / "lapor/export-2026-10.xlsx")]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(config), "status"]) == 0
+    out = capsys.readouterr().out
+    store = Store(f"sqlite:///{tmp_path}/s.db")
+    with store.transaction() as conn:
+        open_, late = case_counts(conn, datetime.now(UTC))
+    store.dispose()
+    assert "Quarantine: 0 open entries" in out
+    match = re.search(r"Cases: (\d+) open, (\d+) overdue", out)
+    assert match and int(match.group(1)) == sum(open_.values()) > 0
+    assert int(match.group(2)) == sum(late.values())
