@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pengaduan import __version__
-from pengaduan.cli import collectors, export, ops, queue
+from pengaduan.cli import collectors, export, ops, queue, reclassify
 from pengaduan.cli.context import Context
 from pengaduan.cli.logs import setup_logging
 from pengaduan.errors import ConfigError, PengaduanError
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     ops.add_parsers(commands)
     queue.add_parser(commands)
     export.add_parser(commands)
+    reclassify.add_parser(commands)
     collectors.add_parser(commands)
     return parser
 

@@ -21,6 +21,8 @@ class Kind(StrEnum):
 # The kind_reason of the office's own reply on a public thread: its answer to the complainant
 # (step 5 of the standard), recorded on the case, never a complaint.
 OFFICE_ANSWER = "office_answer"
+# The kind_reason of a kind that staff set by hand (`pengaduan reclassify`).
+STAFF_DECISION = "staff"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pengaduan.collectors.base import RawItem
-from pengaduan.normalizer.record import ComplaintRecord
+from pengaduan.normalizer.record import STAFF_DECISION, ComplaintRecord, Kind
 from pengaduan.store.schema import quarantine, raw_items, record_revisions, records
 
 
@@ -191,7 +191,7 @@ def _save_round(
         record = outcome.record
         current = existing.get(record.source_id)
         if current is not None:
-            record = _keep_restrictions(record, current["content"])
+            record = _keep_staff_decisions(record, current)
         content = record.content()
         digest = sha256(canonical_json(content))
         if current is None:
@@ -304,14 +304,20 @@ def _change_row(
     }
 
 
-def _keep_restrictions(record: ComplaintRecord, previous: dict) -> ComplaintRecord:
-    """Once anonymous or confidential, always so: a later version that drops the flag must
-    not expose what was restricted before."""
-    anonymous = record.anonymous or bool(previous.get("anonymous"))
-    confidential = record.confidential or bool(previous.get("confidential"))
-    if (anonymous, confidential) == (record.anonymous, record.confidential):
-        return record
-    return dataclasses.replace(record, anonymous=anonymous, confidential=confidential)
+def _keep_staff_decisions(record: ComplaintRecord, current: dict) -> ComplaintRecord:
+    """What a later version of an item must not undo: once anonymous or confidential, always
+    so (a version that drops the flag must not expose what was restricted before), and a
+    kind that staff decided stays decided."""
+    previous = current["content"]
+    changes: dict = {}
+    if previous.get("anonymous") and not record.anonymous:
+        changes["anonymous"] = True
+    if previous.get("confidential") and not record.confidential:
+        changes["confidential"] = True
+    override = current.get("kind_override")
+    if override and (str(record.kind), record.kind_reason) != (override, STAFF_DECISION):
+        changes.update(kind=Kind(override), kind_reason=STAFF_DECISION)
+    return dataclasses.replace(record, **changes) if changes else record
 
 
 def _current_records(conn: Connection, collector: str, source_ids: list[str]) -> dict[str, dict]:
@@ -325,6 +331,7 @@ def _current_records(conn: Connection, collector: str, source_ids: list[str]) ->
         records.c.raw_item_id,
         records.c.updated_at,
         records.c.confidential,
+        records.c.kind_override,
     ]
     with planned_per_call(conn):
         for chunk in _chunks(sorted(set(source_ids)), 500):

@@ -109,6 +109,8 @@ records = Table(
     Column("content", JSON, nullable=False),
     Column("content_sha256", String(64), nullable=False),
     Column("raw_item_id", ForeignKey("raw_items.id"), nullable=False),
+    # A staff member's decision on the kind; later versions of the item keep it.
+    Column("kind_override", String(20)),
     UniqueConstraint("collector", "source_id", name="uq_records_natural_key"),
     # Threads are followed by the platform's id of the answered item, whatever its key space.
     Index("ix_records_channel_source_id", "channel", "source_id"),

@@ -183,3 +183,25 @@ def test_run_once_on_the_bundled_settings_layout(
     status = capsys.readouterr().out
     assert "What to fix:" in status
     assert f"broken: collector broken: watch folder {tmp_path / 'missing'} does not exist; create it" in status
+
+
+def test_staff_reclassify_a_record_and_the_decision_survives_a_new_version(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from generate_lapor import fake_rows, write_export
+
+    rows = fake_rows(1)
+    write_export(tmp_path / "a.csv", rows, "csv")
+    cli(config, "import", "lapor", str(tmp_path / "a.csv"))
+    [row] = exported(config, capsys)
+    assert cli(config, "reclassify", str(row["record_id"]), "not_complaint", "--reason", "uji coba") == 0
+    assert "complaint → not_complaint" in capsys.readouterr().out
+    rows[0] = {**rows[0], "Status Laporan": "Ditutup oleh Admin"}  # LAPOR sends a newer version
+    write_export(tmp_path / "b.csv", rows, "csv")
+    cli(config, "import", "lapor", str(tmp_path / "b.csv"))
+    [row] = exported(config, capsys)
+    assert (row["kind"], row["source_status"]) == ("not_complaint", "Ditutup oleh Admin")
+    capsys.readouterr()
+    cli(config, "queue", "show", row["case_id"])
+    assert "petugas  reclassify" in capsys.readouterr().out
+    assert cli(config, "reclassify", "999999", "complaint") == 2
