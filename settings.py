@@ -13,6 +13,7 @@ import re
 import tomllib
 import types
 import typing
+from datetime import date, datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -392,6 +393,16 @@ def _convert(value: Any, hint: Any, where: str, base: Path, problems: list[str])
             return _INVALID
         path = Path(value).expanduser()
         return path if path.is_absolute() else base / path
+    if hint is date:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        try:
+            if isinstance(value, str):
+                return date.fromisoformat(value)
+        except ValueError:
+            pass
+        problems.append(f"{where} must be a date such as 2027-01-31")
+        return _INVALID
     if hint is bool:
         if isinstance(value, bool):
             return value

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -153,3 +155,19 @@ def test_office_calendar_settings(tmp_path: Path) -> None:
     assert not settings.calendar.is_working_day(date(2026, 6, 18))
     with pytest.raises(ConfigError, match=r"\[office\] office_hours"):
         parse_settings({"store": {"url": "sqlite:///x.db"}, "office": {"office_hours": {"mon": "late"}}}, tmp_path)
+
+
+@dataclass(frozen=True)
+class _DatedConfig:
+    expires: dt.date | None = None
+
+
+def test_dates_in_a_collector_config(tmp_path: Path) -> None:
+    Config = _DatedConfig
+    for value in (dt.date(2027, 1, 31), "2027-01-31"):
+        problems: list[str] = []
+        assert build_config(Config, {"expires": value}, "[c]", tmp_path, problems).expires == dt.date(2027, 1, 31)
+        assert problems == []
+    problems = []
+    build_config(Config, {"expires": "31/01/2027"}, "[c]", tmp_path, problems)
+    assert problems == ["[c] expires must be a date such as 2027-01-31"]
