@@ -20,6 +20,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Any
 
 from pengaduan.normalizer.pii import find_pii, nik_hash, normalize_phone
@@ -103,6 +104,7 @@ def _name_words(name: str) -> list[str]:
     return [w for w in _NAME_WORD.findall(name.lower()) if w not in _HONORIFICS and len(w) > 1]
 
 
+@lru_cache(maxsize=65536)
 def name_similarity(a: str | None, b: str | None) -> float | None:
     """1.0 for the same name, high for one name inside the other ("Budi" / "Budi Santoso"),
     low for different names; None when either is unknown."""
@@ -114,9 +116,9 @@ def name_similarity(a: str | None, b: str | None) -> float | None:
     best = 0.0
     for x in wa:
         for y in wb:
-            if len(x) >= 3 and len(y) >= 3 and (x.startswith(y) or y.startswith(x)):
+            if x == y or (len(x) >= 3 and len(y) >= 3 and (x.startswith(y) or y.startswith(x))):
                 best = max(best, 0.9)
-            else:
+            elif x[0] == y[0] or x[-1] == y[-1]:  # no letter in place at either end: unlike
                 best = max(best, SequenceMatcher(None, x, y).ratio())
     if set(wa) == set(wb):
         return 1.0

@@ -1,21 +1,34 @@
 """Deciding which case each newly saved record belongs to.
 
-For now: a new complaint opens a case; a follow-up joins the case of the item it answers; a
-record that is not a complaint opens none. A record that turns confidential restricts its
-case. Cross-channel duplicate detection builds on this (issue 5).
+A new complaint joins the open case of the same complaint (cross-channel duplicate linking,
+``cases/dedup.py``: MinHash-LSH + identity guard + rarity + template rule, thresholds in
+``[linking]``) or opens its own, maybe with a possible-duplicate suggestion for staff; a
+follow-up joins the case of the item it answers, of the case number it quotes, or of the LAPOR
+Tracking ID it cites ("#9301187", "nomor laporan 9301187", "no. tracking 9301187"); when that
+case is archived a new case opens that links back to it. A record that is not a complaint
+opens none. A record that turns confidential restricts its case.
+
+Entry point: ``link_saved(conn, channel, saved, calendar, due_working_days, now, linking=None)``
+(``linking``: ``LinkingSettings``; None takes the settings last parsed, see
+``cases/link_settings.active_linking``).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import Connection
 
+from pengaduan.cases.dedup import link_complaints
+from pengaduan.cases.link_settings import LinkingSettings, active_linking
+
 from pengaduan.cases.calendar import OfficeCalendar
-from pengaduan.cases.status import CASE_NUMBER, parse_case_number
+from pengaduan.cases.status import CASE_NUMBER, CaseStatus, parse_case_number
 from pengaduan.normalizer.pii import mask_text
 from pengaduan.normalizer.record import OFFICE_ANSWER, ComplaintRecord, Kind
 from pengaduan.store import cases as store_cases
+from pengaduan.store import links as store_links
 from pengaduan.store.audit import record_audit
 from pengaduan.store.ingest import SavedRecord, SaveResult
 
@@ -38,11 +51,13 @@ def link_saved(
     calendar: OfficeCalendar,
     due_working_days: int,
     now: datetime,
+    linking: LinkingSettings | None = None,
 ) -> int:
     """Attach every new or changed record to a case; returns how many cases were opened."""
+    linking = linking or active_linking()
 
-    def open_for(items: list[SavedRecord]) -> int:
-        store_cases.open_cases(
+    def open_for(items: list[SavedRecord]) -> list[int]:
+        return store_cases.open_cases(
             conn,
             [
                 store_cases.NewCase(
@@ -57,16 +72,18 @@ def link_saved(
             ],
             now,
         )
-        return len(items)
 
     complaints: list[SavedRecord] = []
     threaded: list[SavedRecord] = []
     answers: list[SavedRecord] = []
+    citing: list[SavedRecord] = []  # complaints citing a LAPOR Tracking ID
     for item in saved.new:
         if item.record.kind_reason == OFFICE_ANSWER:
             answers.append(item)
         elif item.record.kind is Kind.FOLLOW_UP or cited_case(item.record):
             threaded.append(item)
+        elif item.record.kind is Kind.COMPLAINT and cited_tracking_ids(item.record):
+            citing.append(item)
         elif item.record.kind is Kind.COMPLAINT:
             complaints.append(item)
     # One look-up and one executemany for the batch rather than statements per record; the
@@ -82,14 +99,29 @@ def link_saved(
             restricted.append((case_id, case_title(item.record)))
     store_cases.restrict_cases(conn, restricted, now)
     # Complaints first, so a follow-up fetched in the same batch finds its thread's case.
-    opened = open_for(complaints)
+    opened = link_complaints(conn, complaints, linking, open_for, now)
+    # After the batch's complaints have cases, so a citation of a report in this batch resolves.
+    unresolved = []
+    for item in citing:
+        (threaded if thread_case(conn, channel, item.record) else unresolved).append(item)
+    opened += link_complaints(conn, unresolved, linking, open_for, now)
     for item in threaded:
         found = thread_case(conn, channel, item.record)
         if found is None:
             # A follow-up whose thread we never saw is still someone waiting for an answer.
-            opened += open_for([item])
+            opened += len(open_for([item]))
+            continue
+        case_id, evidence = found
+        case = store_cases.get_case(conn, case_id)
+        if case is not None and case["status"] == str(CaseStatus.DIARSIPKAN):
+            # The complainant writes again after the case was archived: a new case, linked back.
+            (new_id,) = open_for([item])
+            opened += 1
+            store_links.add_relations(conn, [{"case_id": new_id, "related_case_id": case_id,
+                                              "kind": "reopened_from", "evidence": evidence}], now)
+            record_audit(conn, store_cases.SYSTEM, "reopened", now, case_id=new_id,
+                         record_id=item.record_id, detail={"from_case": case_id, **evidence})
         else:
-            case_id, evidence = found
             store_cases.link_record(conn, item.record_id, case_id, "follow_up", now, evidence=evidence)
     for item in answers:
         # The office answered on the thread: the answer belongs to the case it answers, and the
@@ -124,4 +156,26 @@ def thread_case(
     cited = cited_case(record)
     if cited and store_cases.get_case(conn, cited[0]) is not None:
         return cited[0], {"case_number": cited[1]}
+    for tracking_id in cited_tracking_ids(record):
+        if channel == LAPOR and tracking_id == record.source_id:
+            continue
+        case_id = store_cases.case_of_source(conn, LAPOR, tracking_id)
+        if case_id is not None:
+            return case_id, {"lapor_tracking_id": tracking_id}
     return None
+
+
+LAPOR = "lapor"
+# "#9301187", "nomor laporan 9301187", "no. tracking 9301187", "tracking id: 9301187",
+# "no laporan lapor #9301187": a LAPOR Tracking ID is 6 to 10 digits.
+_TRACKING_ID = re.compile(
+    r"(?:#|\b(?:nomor|nomer|no\.?)\s*(?:laporan|tracking|pengaduan)(?:\s*(?:id|lapor!?))?"
+    r"|\btracking\s*id)\s*[:.]?\s*#?\s*(\d{6,10})\b|#(\d{6,10})\b",
+    re.IGNORECASE,
+)
+
+
+def cited_tracking_ids(record: ComplaintRecord) -> list[str]:
+    """LAPOR Tracking IDs the subject or body cites, in order."""
+    text = " ".join(filter(None, [record.subject, record.body]))
+    return [a or b for a, b in _TRACKING_ID.findall(text)]

@@ -9,8 +9,8 @@ the benchmark):
   Digits are kept (a Tracking ID, an amount, a date are evidence).
 - ``content_tokens(normalized) -> list[str]``: the words that carry content (stop words out).
 - ``shingles(normalized) -> set[str]``: character 5-grams of the content words.
-- ``minhash(shingles) -> tuple[int, ...]``: ``NUM_PERM`` 16-bit MinHash values (pure Python:
-  one blake2b call per shingle per 32 permutations, column minima taken in C by ``min``).
+- ``minhash(shingles) -> tuple[int, ...]``: ``NUM_PERM`` 16-bit MinHash values (pure Python,
+  densified one-permutation hashing: one blake2b call per shingle).
 - ``band_keys(signature) -> list[int]``: ``BANDS`` signed 64-bit keys (band number in the high
   bits, the band's ``ROWS`` values below), what the LSH index stores.
 - ``jaccard(a, b)``, ``Rarity`` (IDF weights; ``evidence(shared_terms)`` in [0, 1]).
@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import struct
 from collections.abc import Iterable, Mapping
 
 NUM_PERM = 60
@@ -112,22 +111,38 @@ def shingles(normalized: str, size: int = SHINGLE) -> set[str]:
     return {text[i : i + size] for i in range(len(text) - size + 1)}
 
 
-_UNPACK32 = struct.Struct("<32H").unpack
-_SALTS = [bytes([i]) * 16 for i in range((NUM_PERM + 31) // 32)]
 EMPTY_SIGNATURE = tuple([0xFFFF] * NUM_PERM)
+_MASK = (1 << 64) - 1
 
 
 def minhash(items: Iterable[str]) -> tuple[int, ...]:
-    """``NUM_PERM`` 16-bit MinHash values of a shingle set (all 0xFFFF for an empty set)."""
-    encoded = [s.encode() for s in items]
-    if not encoded:
-        return EMPTY_SIGNATURE
-    signature: list[int] = []
+    """``NUM_PERM`` 16-bit MinHash values of a shingle set (all 0xFFFF for an empty set).
+
+    Densified one-permutation hashing (Li, Owen & Zhang 2012; Shrivastava & Li 2014): each
+    shingle is hashed once (blake2b, 64 bits), its bin is ``h % NUM_PERM`` and the bin keeps
+    the least ``h // NUM_PERM``; an empty bin borrows the next non-empty bin's value, mixed
+    with the distance, so two sets still collide per bin with probability ≈ their Jaccard.
+    One hash per shingle instead of one per shingle and permutation: pure Python stays fast.
+    """
+    mins = [_MASK] * NUM_PERM
     blake = hashlib.blake2b
-    for salt in _SALTS:
-        rows = [_UNPACK32(blake(s, digest_size=64, salt=salt).digest()) for s in encoded]
-        signature.extend(map(min, zip(*rows)))
-    return tuple(signature[:NUM_PERM])
+    frombytes = int.from_bytes
+    for s in items:
+        h = frombytes(blake(s.encode(), digest_size=8).digest(), "little")
+        b = h % NUM_PERM
+        v = h // NUM_PERM
+        if v < mins[b]:
+            mins[b] = v
+    if all(m == _MASK for m in mins):
+        return EMPTY_SIGNATURE
+    out = []
+    for i in range(NUM_PERM):
+        j, step = i, 0
+        while mins[j] == _MASK:
+            j = (j + 1) % NUM_PERM
+            step += 1
+        out.append(((mins[j] + step * 0x9E3779B97F4A7C15) & _MASK) >> 48 if step else mins[j] & 0xFFFF)
+    return tuple(out)
 
 
 def band_keys(signature: tuple[int, ...]) -> list[int]:
@@ -170,12 +185,17 @@ class Rarity:
         self.docs = docs
         self.df = df
         self.enough = enough
+        self._weights: dict[str, float] = {}
 
     def weight(self, term: str) -> float:
+        found = self._weights.get(term)
+        if found is not None:
+            return found
         df = self.df.get(term, 0)
         if term in COMMON_DOMAIN:
             df += (self.docs + 10) // 2 + 1
-        return math.log((self.docs + 10) / (df + 1))
+        found = self._weights[term] = math.log((self.docs + 10) / (df + 1))
+        return found
 
     def weighted_jaccard(self, a: set[str], b: set[str]) -> float:
         union = sum(self.weight(t) for t in a | b)

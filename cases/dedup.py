@@ -1,0 +1,176 @@
+"""Duplicate linking of a batch's new complaints, inside the batch transaction.
+
+Entry point: ``link_complaints(conn, items, settings, open_for, now) -> cases opened``.
+For each complaint, in batch order (so an e-mail and a comment in one batch find each other):
+
+1. candidates: records sharing a MinHash-LSH band (``dedup_bands``) or a complainant key
+   (``dedup_identities``), stored or earlier in the batch;
+2. each scored by ``scoring.score_pair`` (identity, rarity-weighted text, template, window,
+   channel pair);
+3. best open-case match ≥ ``auto_threshold`` → linked to that case, method ``duplicate``, with
+   score and evidence (matched record, signals); else a case of its own, plus a
+   ``link_suggestions`` row when the best match is ≥ ``suggest_threshold``; a match in an
+   archived case (same complainant, or a suggestion-level score) → the new case is related to
+   it (``case_relations`` kind ``reopened_from``);
+4. the record's bands, keys and words are added to the index tables (same transaction).
+
+Every statement is batched: per batch one look-up per table and one executemany per write.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert
+
+from pengaduan.cases.dedup_index import BUCKET_CAP, SqlKeyTable, TermCounts, collect
+from pengaduan.cases.identity import SAME
+from pengaduan.cases.link_settings import LinkingSettings
+from pengaduan.cases.scoring import NEAR_IDENTICAL, Match, Probe, is_template, probe_of, score_pair, text_score
+from pengaduan.cases.similarity import BANDS, Rarity
+from pengaduan.cases.status import CaseStatus
+from pengaduan.store import links as store_links
+from pengaduan.store.cases import SYSTEM
+from pengaduan.store.ingest import SavedRecord
+from pengaduan.store.schema import audit_log, case_links, dedup_bands, dedup_identities
+
+MAX_CANDIDATES = 12
+ARCHIVED = str(CaseStatus.DIARSIPKAN)
+
+
+class _Pending:
+    """A case this batch is about to open (its id is known after the batch's one INSERT)."""
+
+    def __init__(self, index: int):
+        self.index = index
+
+
+def link_complaints(
+    conn: Connection,
+    items: list[SavedRecord],
+    settings: LinkingSettings,
+    open_for: Callable[[list[SavedRecord]], list[int]],
+    now: datetime,
+) -> int:
+    if not items:
+        return 0
+    key = settings.nik_hash_key
+    probes = [probe_of(i.record_id, i.record.content(), key, i.record.received_at) for i in items]
+    bands = SqlKeyTable(conn, dedup_bands, "band_key")
+    idents = SqlKeyTable(conn, dedup_identities, "key")
+    id_keys = [p.identity.keys() for p in probes]
+    band_members = bands.members({k for p in probes for k in p.signature.keys})
+    ident_members = idents.members({k for keys in id_keys for k in keys})
+
+    # Stored candidates of every record, looked up at once.
+    stored: list[tuple[list[int], int]] = []
+    for probe, keys in zip(probes, id_keys):
+        found = collect(probe.signature.keys, band_members, BUCKET_CAP, exclude=probe.record_id)
+        ids = [c.record_id for c in found.candidates[:MAX_CANDIDATES]]
+        for k in keys:
+            members = ident_members.get(k, ())
+            if len(members) < BUCKET_CAP:
+                ids.extend(r for r in members if r != probe.record_id and r not in ids)
+        stored.append((ids, found.saturated))
+    rows = store_links.candidate_rows(conn, {r for ids, _ in stored for r in ids})
+    others: dict[int, Probe] = {
+        rid: probe_of(rid, row["content"], key, row["received_at"], row["case_id"], row["status"],
+                      keys=False)
+        for rid, row in rows.items() if row["case_id"] is not None
+    }
+
+    terms = TermCounts(conn)
+    batch_docs = [p.signature.terms for p in probes]
+    docs, df = terms.load({t for p in [*probes, *others.values()] for t in p.signature.terms})
+    counts = Counter(df)
+    for doc in batch_docs:
+        counts.update(doc)
+    rarity = Rarity(docs + len(batch_docs), counts)
+
+    local_bands: dict[int, list[int]] = defaultdict(list)  # band key → batch indices
+    local_idents: dict[str, list[int]] = defaultdict(list)
+    new_cases: list[SavedRecord] = []
+    links: list[dict[str, Any]] = []
+    suggestions: list[tuple[int, Any, Match, int]] = []
+    relations: list[tuple[_Pending, int, dict[str, Any]]] = []
+    band_rows: list[tuple[int, int]] = []
+    for n, (item, probe) in enumerate(zip(items, probes)):
+        ids, saturated = stored[n]
+        pool: list[Probe] = [others[r] for r in ids if r in others]
+        seen = {p.record_id for p in pool}
+        local = Counter(j for k in probe.signature.keys for j in local_bands.get(k, ()))
+        local.update(j for k in id_keys[n] for j in local_idents.get(k, ()))
+        pool += [probes[j] for j in local if probes[j].record_id not in seen]
+        texts = [text_score(probe.signature, other.signature, rarity) for other in pool]
+        near = [o for o, t in zip(pool, texts) if t[0] >= NEAR_IDENTICAL]
+        template = saturated >= BANDS // 2 or is_template(probe, near, settings)
+        best_open: tuple[Match, Probe] | None = None
+        best_archived: tuple[Match, Probe] | None = None
+        for other, text in zip(pool, texts):
+            match = score_pair(probe, other, rarity, settings, template, text)
+            if other.case_status == ARCHIVED:
+                if best_archived is None or match.score > best_archived[0].score:
+                    best_archived = (match, other)
+            elif best_open is None or match.score > best_open[0].score:
+                best_open = (match, other)
+        if best_open and best_open[0].score >= settings.auto_threshold:
+            match, other = best_open
+            probe.case_id, probe.case_status = other.case_id, other.case_status
+            links.append({"n": n, "case": other.case_id, "match": match, "matched": other.record_id})
+        else:
+            pending = _Pending(len(new_cases))
+            new_cases.append(item)
+            probe.case_id, probe.case_status = pending, str(CaseStatus.DITERIMA)  # type: ignore[assignment]
+            if best_open and best_open[0].score >= settings.suggest_threshold:
+                suggestions.append((n, best_open[1].case_id, best_open[0], best_open[1].record_id or 0))
+            if best_archived and (best_archived[0].identity == SAME
+                                  or best_archived[0].score >= settings.suggest_threshold):
+                match, other = best_archived
+                relations.append((pending, other.case_id, {  # type: ignore[arg-type]
+                    "method": "reopened_from", "matched_record_id": other.record_id,
+                    "score": match.score, "signals": match.signals}))
+        for k in probe.signature.keys:
+            if len(band_members.get(k, ())) + len(local_bands[k]) < BUCKET_CAP:
+                local_bands[k].append(n)
+                band_rows.append((k, item.record_id))
+        for k in id_keys[n]:
+            local_idents[k].append(n)
+
+    opened = open_for(new_cases)
+
+    def resolve(ref: Any) -> int:
+        return opened[ref.index] if isinstance(ref, _Pending) else ref
+
+    if links:
+        conn.execute(insert(case_links), [{
+            "record_id": items[l["n"]].record_id, "case_id": resolve(l["case"]),
+            "method": "duplicate", "score": l["match"].score,
+            "evidence": _evidence(l["match"], l["matched"]), "created_at": now,
+            "created_by": SYSTEM} for l in links])
+    store_links.add_suggestions(conn, [{
+        "record_id": items[n].record_id, "case_id": resolve(case), "matched_record_id": matched,
+        "score": match.score, "evidence": _evidence(match, matched)}
+        for n, case, match, matched in suggestions], now)
+    store_links.add_relations(conn, [{
+        "case_id": resolve(pending), "related_case_id": old, "kind": "reopened_from",
+        "evidence": evidence} for pending, old, evidence in relations], now)
+    audit = [{"at": now, "actor": SYSTEM, "action": "linked", "case_id": resolve(l["case"]),
+              "record_id": items[l["n"]].record_id, "detail": _evidence(l["match"], l["matched"])}
+             for l in links]
+    audit += [{"at": now, "actor": SYSTEM, "action": "suggested", "case_id": resolve(case),
+               "record_id": items[n].record_id, "detail": {"score": match.score}}
+              for n, case, match, _ in suggestions]
+    if audit:
+        conn.execute(insert(audit_log), audit)
+    bands.add(band_rows)
+    idents.add([(k, item.record_id) for item, keys in zip(items, id_keys) for k in keys])
+    terms.add(batch_docs)
+    return len(opened)
+
+
+def _evidence(match: Match, matched: int | None) -> dict[str, Any]:
+    return {"method": "minhash_identity", "score": match.score, "matched_record_id": matched,
+            "identity": match.identity, "signals": match.signals}
