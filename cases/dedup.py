@@ -19,7 +19,7 @@ Every statement is batched: per batch one look-up per table and one executemany 
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -30,7 +30,7 @@ from pengaduan.cases.dedup_index import BUCKET_CAP, SqlKeyTable, TermCounts, col
 from pengaduan.cases.identity import SAME
 from pengaduan.cases.link_settings import LinkingSettings
 from pengaduan.cases.scoring import NEAR_IDENTICAL, Match, Probe, is_template, probe_of, score_pair, text_score
-from pengaduan.cases.similarity import BANDS, Rarity
+from pengaduan.cases.similarity import BANDS, Rarity, jaccard
 from pengaduan.cases.status import CaseStatus
 from pengaduan.store import links as store_links
 from pengaduan.store.cases import SYSTEM
@@ -38,6 +38,7 @@ from pengaduan.store.ingest import SavedRecord
 from pengaduan.store.schema import audit_log, case_links, dedup_bands, dedup_identities
 
 MAX_CANDIDATES = 12
+SCREEN = 0.2
 ARCHIVED = str(CaseStatus.DIARSIPKAN)
 
 
@@ -75,12 +76,7 @@ def link_complaints(
             if len(members) < BUCKET_CAP:
                 ids.extend(r for r in members if r != probe.record_id and r not in ids)
         stored.append((ids, found.saturated))
-    rows = store_links.candidate_rows(conn, {r for ids, _ in stored for r in ids})
-    others: dict[int, Probe] = {
-        rid: probe_of(rid, row["content"], key, row["received_at"], row["case_id"], row["status"],
-                      keys=False)
-        for rid, row in rows.items() if row["case_id"] is not None
-    }
+    others = _candidate_probes(conn, {r for ids, _ in stored for r in ids}, key)
 
     terms = TermCounts(conn)
     batch_docs = [p.signature.terms for p in probes]
@@ -103,7 +99,14 @@ def link_complaints(
         seen = {p.record_id for p in pool}
         local = Counter(j for k in probe.signature.keys for j in local_bands.get(k, ()))
         local.update(j for k in id_keys[n] for j in local_idents.get(k, ()))
-        pool += [probes[j] for j in local if probes[j].record_id not in seen]
+        pool += [probes[j] for j, _ in local.most_common(MAX_CANDIDATES)
+                 if probes[j].record_id not in seen]
+        # A quick character-overlap screen: a pair sharing no complainant key and few shingles
+        # cannot reach the suggestion band, so it is not scored in full.
+        mine = set(id_keys[n])
+        pool = [o for o in pool
+                if (mine and mine & set(o.identity.keys()))
+                or jaccard(probe.signature.shingles, o.signature.shingles) >= SCREEN]  # type: ignore[arg-type]
         texts = [text_score(probe.signature, other.signature, rarity) for other in pool]
         near = [o for o, t in zip(pool, texts) if t[0] >= NEAR_IDENTICAL]
         template = saturated >= BANDS // 2 or is_template(probe, near, settings)
@@ -169,6 +172,39 @@ def link_complaints(
     idents.add([(k, item.record_id) for item, keys in zip(items, id_keys) for k in keys])
     terms.add(batch_docs)
     return len(opened)
+
+
+# Identity and text of stored records recently compared with, by (record id, content hash):
+# buckets keep their first members, so the same records come back as candidates batch after
+# batch. Only an accelerator: a miss reads the record again; nothing else depends on it.
+_CACHE: OrderedDict[tuple[int, str, bytes | None], tuple[Any, Any]] = OrderedDict()
+CACHE_SIZE = 5000
+
+
+def _candidate_probes(conn: Connection, ids: set[int], key: bytes | None) -> dict[int, Probe]:
+    meta = store_links.candidate_rows(conn, ids, with_content=False)
+    probes: dict[int, Probe] = {}
+    missing = []
+    for rid, row in meta.items():
+        if row["case_id"] is None:
+            continue
+        cached = _CACHE.get((rid, row["content_sha256"], key))
+        if cached is None:
+            missing.append(rid)
+            continue
+        _CACHE.move_to_end((rid, row["content_sha256"], key))
+        probes[rid] = Probe(rid, cached[0], row["received_at"], cached[1], cached[2],
+                            row["case_id"], row["status"])
+    for rid, row in store_links.candidate_rows(conn, missing).items():
+        if row["case_id"] is None:
+            continue
+        probe = probe_of(rid, row["content"], key, row["received_at"], row["case_id"],
+                         row["status"], keys=False)
+        probes[rid] = probe
+        _CACHE[(rid, row["content_sha256"], key)] = (probe.channel, probe.identity, probe.signature)
+        if len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return probes
 
 
 def _evidence(match: Match, matched: int | None) -> dict[str, Any]:

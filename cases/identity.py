@@ -20,7 +20,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from pengaduan.normalizer.pii import find_pii, nik_hash, normalize_phone
@@ -53,12 +53,16 @@ class Identity:
         return any(self.kinds().values())
 
     def keys(self) -> list[str]:
+        return list(self._keys)
+
+    @cached_property
+    def _keys(self) -> tuple[str, ...]:
         """Blocking keys: blake2b of "kind:value", so the look-up table holds no value in clear."""
-        return sorted(
+        return tuple(sorted(
             hashlib.blake2b(f"{kind}:{value}".encode(), digest_size=12).hexdigest()
             for kind, values in self.kinds().items()
             for value in values
-        )
+        ))
 
 
 def identity_of(content: dict[str, Any], nik_key: bytes | None) -> Identity:

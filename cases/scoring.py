@@ -69,9 +69,12 @@ def probe_of(record_id: int | None, content: dict[str, Any], nik_key: bytes | No
 
 
 def text_score(a: Signature, b: Signature, rarity: Rarity) -> tuple[float, dict[str, Any]]:
-    chars = jaccard(set(a.shingles), set(b.shingles))
-    words = rarity.weighted_jaccard(set(a.terms), set(b.terms))
-    evidence = rarity.evidence(set(a.terms & b.terms))
+    chars = jaccard(a.shingles, b.shingles)  # type: ignore[arg-type]
+    shared_terms = a.terms & b.terms
+    shared = rarity.total(shared_terms)
+    union = rarity.total(a.terms) + rarity.total(b.terms) - shared
+    words = shared / union if union > 0 else 0.0
+    evidence = min(1.0, shared / rarity.enough)
     score = (chars + words) / 2 * (0.4 + 0.6 * evidence)
     return score, {"char_jaccard": round(chars, 3), "word_jaccard": round(words, 3),
                    "rarity_evidence": round(evidence, 2)}

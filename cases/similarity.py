@@ -186,6 +186,7 @@ class Rarity:
         self.df = df
         self.enough = enough
         self._weights: dict[str, float] = {}
+        self._totals: dict[frozenset[str], float] = {}
 
     def weight(self, term: str) -> float:
         found = self._weights.get(term)
@@ -197,9 +198,16 @@ class Rarity:
         found = self._weights[term] = math.log((self.docs + 10) / (df + 1))
         return found
 
-    def weighted_jaccard(self, a: set[str], b: set[str]) -> float:
-        union = sum(self.weight(t) for t in a | b)
-        return sum(self.weight(t) for t in a & b) / union if union else 0.0
+    def total(self, terms: frozenset[str]) -> float:
+        found = self._totals.get(terms)
+        if found is None:
+            found = self._totals[terms] = sum(map(self.weight, terms))
+        return found
 
-    def evidence(self, shared: set[str]) -> float:
-        return min(1.0, sum(self.weight(t) for t in shared) / self.enough)
+    def weighted_jaccard(self, a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:
+        shared = self.total(frozenset(a & b))
+        union = self.total(frozenset(a)) + self.total(frozenset(b)) - shared
+        return shared / union if union > 0 else 0.0
+
+    def evidence(self, shared: set[str] | frozenset[str]) -> float:
+        return min(1.0, self.total(frozenset(shared)) / self.enough)

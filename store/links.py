@@ -20,13 +20,16 @@ CONFIRMED = "confirmed"
 REJECTED = "rejected"
 
 
-def candidate_rows(conn: Connection, record_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """Record id → content, received_at, case id and case status, for scoring."""
+def candidate_rows(conn: Connection, record_ids: Sequence[int],
+                   with_content: bool = True) -> dict[int, dict[str, Any]]:
+    """Record id → content (unless not wanted), content_sha256, received_at, case id and
+    case status, for scoring."""
     found: dict[int, dict[str, Any]] = {}
     ids = sorted(set(record_ids))
+    columns = [records.c.id, records.c.content_sha256, records.c.received_at,
+               case_links.c.case_id, cases.c.status]
     query = (
-        select(records.c.id, records.c.content, records.c.received_at,
-               case_links.c.case_id, cases.c.status)
+        select(*columns, *([records.c.content] if with_content else []))
         .outerjoin(case_links, case_links.c.record_id == records.c.id)
         .outerjoin(cases, cases.c.id == case_links.c.case_id)
     )
