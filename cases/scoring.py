@@ -112,6 +112,14 @@ def score_pair(new: Probe, old: Probe, rarity: Rarity, settings: LinkingSettings
     name = id_signals.get("name_similarity")
     if state == SAME:
         score = min(1.0, 0.4 + text)
+        # A shared phone with a different name is a family or a shop's phone; two filings on
+        # one channel sharing only a phone / NIK are two filings: staff decide, not us.
+        if name is not None and name < 0.5:
+            signals["names_differ"] = True
+            score = min(score, below_auto)
+        if new.channel == old.channel and set(id_signals["identity_shared"]) <= {"phone", "nik"}:
+            signals["same_channel"] = True
+            score = min(score, below_auto)
     else:
         score = text
         if name is not None and name >= 0.85:
