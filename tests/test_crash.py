@@ -90,7 +90,9 @@ def test_sigkill_at_several_points_then_every_report_exactly_once(
         ids = [r[0] for r in conn.execute(select(records.c.source_id))]
         assert sorted(ids) == sorted(str(r["Tracking ID"]) for r in rows)
         assert count(records) == ROWS and count(raw_items) == ROWS
-        assert count(cases) == ROWS and count(case_links) == ROWS
+        # Every report is in the queue exactly once; a few generated reports may share a case
+        # when duplicate linking judges them one complaint, never more cases than reports.
+        assert count(case_links) == ROWS and count(cases) <= ROWS
         assert count(quarantine) == 0
         state = conn.execute(text("select cursor from collector_state")).scalar_one()
     engine.dispose()
