@@ -13,6 +13,7 @@ import re
 import tomllib
 import types
 import typing
+from datetime import date, datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from sqlalchemy.exc import ArgumentError
 from pengaduan.cases.link_settings import LinkingSettings, parse_linking
 from pengaduan.cases.calendar import OfficeCalendar, parse_local_holidays, parse_office_hours
 from pengaduan.collectors.base import Collector
-from pengaduan.collectors.registry import collector_types
+from pengaduan.collectors.registry import load_registry
 from pengaduan.errors import ConfigError
 
 DEFAULT_PATH = Path("settings.toml")
@@ -70,6 +71,29 @@ class SchedulerSettings:
 
 
 @dataclass(frozen=True)
+class HealthSettings:
+    """``[health]``: the /healthz and /metrics endpoint of ``run``, and e-mail alerts."""
+
+    listen: tuple[str, int] | None = None  # ("127.0.0.1", 9108); None: no endpoint
+    # A collector with no successful run in this many of its intervals is unhealthy.
+    silent_after_intervals: int = 3
+    alert_email_to: tuple[str, ...] = ()
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: Secret | None = None
+    smtp_from: str = "pengaduan@localhost"
+    smtp_starttls: bool = False
+    check_every: float = 60.0  # seconds between alert checks in ``run``
+
+
+HEALTH_KEYS = {
+    "listen", "silent_after_intervals", "alert_email_to", "smtp_host", "smtp_port",
+    "smtp_username", "smtp_password", "smtp_from", "smtp_starttls", "check_every",
+}
+
+
+@dataclass(frozen=True)
 class Settings:
     path: Path | None
     store_url: str
@@ -81,8 +105,11 @@ class Settings:
     # Attachments larger than this are listed on the record but their content is not kept.
     attachment_max_bytes: int = DEFAULT_ATTACHMENT_MAX
     collectors: dict[str, CollectorSettings] = field(default_factory=dict)
+    # Instances left out because their plug-in failed to load: name -> what to do.
+    disabled: dict[str, str] = field(default_factory=dict)
     # [linking] thresholds and the NIK hash key (cases/link_settings.py).
     linking: LinkingSettings = field(default_factory=LinkingSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
 
 
 def settings_path(cli_value: str | None) -> Path:
@@ -108,7 +135,7 @@ def load_settings(path: Path) -> Settings:
 
 def parse_settings(data: Mapping[str, Any], base: Path, path: Path | None = None) -> Settings:
     problems: list[str] = []
-    known = {"store", "office", "scheduler", "privacy", "linking", "collectors"}
+    known = {"store", "office", "scheduler", "privacy", "linking", "collectors", "health"}
     for key in data:
         if key not in known:
             problems.append(f"unknown section [{key}] (known: {', '.join(sorted(known))})")
@@ -147,14 +174,26 @@ def parse_settings(data: Mapping[str, Any], base: Path, path: Path | None = None
         reveal_users = []
     linking = parse_linking(data, privacy, problems, _secret)
 
+    health = _health(_table(data, "health", problems), problems)
+
     collectors: dict[str, CollectorSettings] = {}
-    types_ = collector_types()
+    disabled: dict[str, str] = {}
+    registry = load_registry()
+    broken = {plugin.name: plugin for plugin in registry.broken}
     for name, section in _table(data, "collectors", problems).items():
         where = f"[collectors.{name}]"
         if not isinstance(section, dict):
             problems.append(f"{where} must be a table")
             continue
-        built = _collector(name, section, where, types_, base, problems)
+        plugin = broken.get(section.get("type", ""))
+        if plugin is not None:
+            # A broken plug-in costs its own instances, never the other channels.
+            disabled[name] = (
+                f"collector {name} is disabled: its plug-in {plugin.name!r} from {plugin.package} "
+                f"failed to load ({plugin.error}); reinstall or fix that package"
+            )
+            continue
+        built = _collector(name, section, where, registry.types, base, problems)
         if built:
             collectors[name] = built
 
@@ -169,8 +208,58 @@ def parse_settings(data: Mapping[str, Any], base: Path, path: Path | None = None
         reveal_users=tuple(reveal_users),
         attachment_max_bytes=attachment_max,
         collectors=collectors,
+        disabled=disabled,
         linking=linking,
+        health=health,
     )
+
+
+def _health(section: Mapping[str, Any], problems: list[str]) -> HealthSettings:
+    _unknown(section, HEALTH_KEYS, "[health]", problems)
+    values: dict[str, Any] = {}
+    listen = section.get("listen")
+    if listen is not None:
+        host, _, port = listen.rpartition(":") if isinstance(listen, str) else ("", "", "")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            problems.append('[health] listen must be "HOST:PORT", e.g. "127.0.0.1:9108"')
+        else:
+            values["listen"] = (host.strip("[]"), int(port))
+    silent = section.get("silent_after_intervals", 3)
+    if not isinstance(silent, int) or isinstance(silent, bool) or silent < 1:
+        problems.append("[health] silent_after_intervals must be a whole number, at least 1")
+    else:
+        values["silent_after_intervals"] = silent
+    if "check_every" in section:
+        values["check_every"] = _duration(section["check_every"], "[health] check_every", problems)
+    to = section.get("alert_email_to", [])
+    if isinstance(to, str):
+        to = [to]
+    if not (isinstance(to, list) and all(isinstance(a, str) and "@" in a for a in to)):
+        problems.append("[health] alert_email_to must be a list of e-mail addresses")
+    else:
+        values["alert_email_to"] = tuple(to)
+    for key in ("smtp_host", "smtp_from", "smtp_username"):
+        if key in section:
+            if isinstance(section[key], str):
+                values[key] = section[key]
+            else:
+                problems.append(f"[health] {key} must be a string")
+    if "smtp_port" in section:
+        port = section["smtp_port"]
+        if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536:
+            values["smtp_port"] = port
+        else:
+            problems.append("[health] smtp_port must be a port number")
+    if "smtp_starttls" in section:
+        if isinstance(section["smtp_starttls"], bool):
+            values["smtp_starttls"] = section["smtp_starttls"]
+        else:
+            problems.append("[health] smtp_starttls must be true or false")
+    if "smtp_password" in section:
+        secret = _secret(section["smtp_password"], "[health] smtp_password", problems)
+        if secret is not _INVALID:
+            values["smtp_password"] = secret
+    return HealthSettings(**values)
 
 
 def _table(data: Mapping[str, Any], key: str, problems: list[str]) -> dict[str, Any]:
@@ -317,6 +406,16 @@ def _convert(value: Any, hint: Any, where: str, base: Path, problems: list[str])
             return _INVALID
         path = Path(value).expanduser()
         return path if path.is_absolute() else base / path
+    if hint is date:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        try:
+            if isinstance(value, str):
+                return date.fromisoformat(value)
+        except ValueError:
+            pass
+        problems.append(f"{where} must be a date such as 2027-01-31")
+        return _INVALID
     if hint is bool:
         if isinstance(value, bool):
             return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -60,6 +61,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     upgrade.set_defaults(handler=db_upgrade)
 
 
+log = logging.getLogger("pengaduan")
 SHOWN_PARKED = 20
 
 
@@ -75,6 +77,9 @@ def _print_report(report: RunReport) -> None:
 
 
 def run_command(ctx: Context, args: argparse.Namespace) -> int:
+    for message in ctx.settings.disabled.values():
+        log.error("%s", message)
+        print(f"pengaduan: {message}", file=sys.stderr)
     pipeline = Pipeline(ctx.store(), ctx.settings)
     enabled = [cs for cs in ctx.settings.collectors.values() if cs.enabled]
     if not args.once:
@@ -208,6 +213,7 @@ def status_command(ctx: Context, args: argparse.Namespace) -> int:
         ])
         if state and state.last_error and state.health != store_state.HEALTHY:
             problems.append(f"{name}: {state.last_error}")
+    problems.extend(f"{name}: {message}" for name, message in ctx.settings.disabled.items())
     table(["Collector", "Type", "Health", "Last run", "Last success", "Lag", "Last run items",
            "Quarantined"], rows)
     with ctx.store().transaction() as conn:
@@ -221,7 +227,8 @@ def status_command(ctx: Context, args: argparse.Namespace) -> int:
         print("\nWhat to fix:")
         for line in problems:
             print(f"  - {line}")
-    return 1 if any(s.health != store_state.HEALTHY for s in states.values()) else 0
+    unhealthy = any(s.health != store_state.HEALTHY for s in states.values())
+    return 1 if unhealthy or ctx.settings.disabled else 0
 
 
 def db_upgrade(ctx: Context, args: argparse.Namespace) -> int:

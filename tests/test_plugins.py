@@ -95,6 +95,21 @@ def test_a_plugin_that_fails_to_import_is_named_and_disabled_while_builtins_run(
     assert "whatsapp" not in out.split("Broken")[0]
 
 
+def test_an_instance_of_a_broken_plugin_is_disabled_and_the_others_run(
+    tmp_path: Path, site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_plugin(site, "pengaduan-whatsapp", "whatsapp", "pgd_fake_whatsapp:WhatsappCollector",
+                "import pgd_fake_whatsapp_sdk_not_installed\n")
+    config = settings(tmp_path)
+    config.write_text(config.read_text() + '\n[collectors.wa]\ntype = "whatsapp"\nnumber = "x"\n')
+    assert cli(config, "run", "--once") == 0
+    captured = capsys.readouterr()
+    assert "lapor: 20 fetched, 20 new" in captured.out
+    assert "collector wa is disabled: its plug-in 'whatsapp' from pengaduan-whatsapp failed" in captured.err
+    assert cli(config, "status") == 1  # something needs the admin
+    assert "wa: collector wa is disabled" in capsys.readouterr().out
+
+
 def test_a_plugin_raising_in_fetch_fails_only_its_own_run(
     tmp_path: Path, site: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
