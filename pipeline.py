@@ -136,7 +136,7 @@ class Pipeline:
         )
         opened = link_saved(
             conn, collector.channel, saved, self.settings.calendar,
-            self.settings.due_working_days, now,
+            self.settings.due_working_days, now, linking=self.settings.linking,
         )
         return saved, opened
 

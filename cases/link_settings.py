@@ -30,22 +30,12 @@ class LinkingSettings:
     nik_hash_key: bytes | None = None  # None: NIKs are not used for matching
 
 
-_active: LinkingSettings | None = None
-
-
-def active_linking() -> LinkingSettings:
-    """The linking settings of the settings most recently parsed in this process (defaults
-    before any). ``link_saved`` uses them when its caller passes none."""
-    return _active or LinkingSettings()
-
-
 def parse_linking(
     data: Mapping[str, Any],
     privacy: Mapping[str, Any],
     problems: list[str],
     secret: Callable[[Any, str, list[str]], Any],
 ) -> LinkingSettings:
-    global _active
     section = data.get("linking", {})
     if not isinstance(section, dict):
         problems.append("[linking] must be a table")
@@ -75,5 +65,4 @@ def parse_linking(
         reveal = getattr(found, "reveal", None)
         if reveal is not None:
             key_value = reveal().encode()
-    _active = LinkingSettings(**values, nik_hash_key=key_value)
-    return _active
+    return LinkingSettings(**values, nik_hash_key=key_value)

@@ -9,8 +9,7 @@ case is archived a new case opens that links back to it. A record that is not a 
 opens none. A record that turns confidential restricts its case.
 
 Entry point: ``link_saved(conn, channel, saved, calendar, due_working_days, now, linking=None)``
-(``linking``: ``LinkingSettings``; None takes the settings last parsed, see
-``cases/link_settings.active_linking``).
+(``linking``: the ``[linking]`` settings; None means their defaults).
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from pengaduan.cases.dedup import link_complaints
-from pengaduan.cases.link_settings import LinkingSettings, active_linking
+from pengaduan.cases.link_settings import LinkingSettings
 
 from pengaduan.cases.calendar import OfficeCalendar
 from pengaduan.cases.status import CASE_NUMBER, CaseStatus, parse_case_number
@@ -54,7 +53,7 @@ def link_saved(
     linking: LinkingSettings | None = None,
 ) -> int:
     """Attach every new or changed record to a case; returns how many cases were opened."""
-    linking = linking or active_linking()
+    linking = linking or LinkingSettings()
 
     def open_for(items: list[SavedRecord]) -> list[int]:
         return store_cases.open_cases(
