@@ -244,11 +244,12 @@ def test_the_set_is_what_the_issue_asks_for() -> None:
 
 
 @pytest.mark.xfail(
-    reason="cross-channel duplicate linking (issue 5) is not on main yet: cases/linking.py only "
-    "threads follow-ups by reply and case number, so every complaint opens its own case",
+    reason="issue 5 is open: the linking engine on main reaches precision 0.83 / recall 0.13 on "
+    "this set (bars 0.95 / 0.90); retyped cross-channel complaints without a shared identifier "
+    "are not yet found",
     strict=False,
 )
-def test_cross_channel_linking_precision_and_recall(tmp_path: Path) -> None:
+def test_cross_channel_linking_precision_and_recall(tmp_path: Path, figures) -> None:  # type: ignore[no-untyped-def]
     rows = load_set()
     store = Store(f"sqlite:///{tmp_path / 'eval.db'}")
     store.ensure_schema()
@@ -272,6 +273,6 @@ def test_cross_channel_linking_precision_and_recall(tmp_path: Path) -> None:
         *("  " + m for m in misses),
     ]
     text = "\n".join(report)
-    print("\n" + text)
+    figures("\n".join(report[:3]))
     assert f.unlinked == 0, text
     assert f.precision >= MIN_PRECISION and f.recall >= MIN_RECALL, text
