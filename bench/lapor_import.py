@@ -22,21 +22,14 @@ import csv
 import hashlib
 import io
 import os
-import platform
 import shutil
-import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal, TypeVar, cast
+from typing import Literal, cast
 
 import openpyxl
-import sqlalchemy
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = ROOT / "samples" / "generate_lapor.py"
@@ -44,13 +37,13 @@ sys.path.insert(0, str(GENERATOR.parent))
 
 from generate_lapor import DEFAULT_TITLE_ROWS, Row, fake_rows, write_export  # noqa: E402
 
-import pengaduan  # noqa: E402
 from pengaduan.collectors.lapor_export import (  # noqa: E402
     LaporExportCollector,
     LaporExportConfig,
 )
 from pengaduan.pipeline import Pipeline, RunReport  # noqa: E402
 from pengaduan.settings import parse_settings  # noqa: E402
+from common import Phase, check, machine, open_store, print_table, timed  # noqa: E402
 from pengaduan.store.db import Store, display_url  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "pengaduan-bench"
@@ -59,23 +52,7 @@ CACHE = Path(tempfile.gettempdir()) / "pengaduan-bench"
 START_ID = {"xlsx": 9_300_000, "csv": 9_600_000}
 # The overlap file differs from the first only in its title rows: new bytes, same rows.
 OVERLAP_TITLES = (*DEFAULT_TITLE_ROWS[:2], "Tanggal Generate : 30 Nov 2026 16:05", "")
-T = TypeVar("T")
 Format = Literal["xlsx", "csv"]
-
-
-@dataclass
-class Phase:
-    name: str
-    rows: int
-    seconds: float  # wall clock: what an operator waits
-    cpu: float  # this process's CPU time: wall far above it means a busy machine or I/O
-    result: str
-
-
-def timed(work: Callable[[], T]) -> tuple[T, float, float]:
-    wall, cpu = time.perf_counter(), time.process_time()
-    value = work()
-    return value, time.perf_counter() - wall, time.process_time() - cpu
 
 
 # --- the export files ------------------------------------------------------------------------
@@ -127,16 +104,6 @@ def read_floor(path: Path) -> int:
 # --- the import ------------------------------------------------------------------------------
 
 
-def open_store(url: str) -> Store:
-    store = Store(url)
-    # A store holding earlier rows would turn "new" into "unchanged" and time another path.
-    if store.schema_revision() is not None:
-        store.dispose()
-        sys.exit(f"{display_url(url)} is not empty; give the benchmark an empty database")
-    store.ensure_schema()
-    return store
-
-
 def import_once(store: Store, path: Path) -> tuple[RunReport, float, float]:
     """What `pengaduan import lapor PATH` does, timed from the run's start to its report
     (settings parsing, which loads the holiday calendars, is start-up and left out)."""
@@ -145,11 +112,6 @@ def import_once(store: Store, path: Path) -> tuple[RunReport, float, float]:
     pipeline = Pipeline(store, settings)
     return timed(lambda: pipeline.run(
         collector, fetch=lambda cursor: collector.fetch_files([path], cursor)))
-
-
-def check(phase: str, report: RunReport, ok: bool) -> None:
-    if report.outcome != "ok" or not ok:
-        sys.exit(f"{phase}: unexpected result: {report.summary()}")
 
 
 def run_format(fmt: Format, rows: int, url: str, repeat: int) -> list[Phase]:
@@ -188,55 +150,6 @@ def run_format(fmt: Format, rows: int, url: str, repeat: int) -> list[Phase]:
 # --- output ----------------------------------------------------------------------------------
 
 
-def code_version() -> str:
-    """The code measured: others edit this tree concurrently, so name the commit and any
-    uncommitted source changes the run picked up."""
-    where = Path(pengaduan.__file__).parent
-    try:
-        def git(*args: str) -> str:
-            return subprocess.run(["git", "-C", str(where), *args], capture_output=True,
-                                  text=True, check=True).stdout.strip()
-        commit = git("rev-parse", "--short", "HEAD")
-        changed = [line[3:] for line in git("status", "--porcelain", "-uno").splitlines()
-                   if line.endswith(".py")]
-    except (OSError, subprocess.CalledProcessError):
-        return f"{where} (not a git checkout)"
-    return f"{where} at {commit}" + (f", uncommitted: {', '.join(changed)}" if changed else "")
-
-
-def machine() -> list[tuple[str, str]]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return [
-        ("date", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
-        ("cpu", f"{cpu}, {os.cpu_count()} cores"),
-        ("load average at start", load),  # others share this machine: say how busy it was
-        ("python", f"{platform.python_implementation()} {platform.python_version()}"),
-        ("sqlite", sqlite3.sqlite_version),
-        ("sqlalchemy", sqlalchemy.__version__),
-        ("openpyxl", openpyxl.__version__),
-        ("code", code_version()),
-    ]
-
-
-def print_table(phases: list[Phase]) -> None:
-    # Both ratios: wall time is what counts, CPU time is what stays put on a shared machine.
-    floor, floor_cpu = phases[0].seconds, phases[0].cpu
-    print("| phase | rows | seconds | cpu s | rows/s | time vs floor | cpu vs floor | result |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
-    for p in phases:
-        rate = p.rows / p.seconds if p.seconds else float("inf")
-        print(f"| {p.name} | {p.rows} | {p.seconds:.3f} | {p.cpu:.3f} | {rate:,.0f} | "
-              f"{p.seconds / floor:.2f}x | {p.cpu / floor_cpu:.2f}x | {p.result} |")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -257,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
 
     workdir = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    facts = machine()
+    facts = machine(("openpyxl", openpyxl.__version__))
     facts.append(("store", "SQLite, a new file per format" if args.store == "sqlite"
                   else display_url(args.store)))
     for key, value in facts:

@@ -24,15 +24,12 @@ import html
 import inspect
 import mailbox
 import os
-import platform
 import random
 import shutil
-import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email import policy
@@ -40,9 +37,7 @@ from email.message import EmailMessage, Message
 from email.policy import Policy
 from email.utils import format_datetime
 from pathlib import Path
-from typing import TypeVar
 
-import sqlalchemy
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -53,17 +48,16 @@ sys.path.insert(0, str(SAMPLES))
 import generate_lapor  # noqa: E402
 from generate_lapor import MONTHS_LONG, TOPIC_WEIGHTS, fake_phone, make_row  # noqa: E402
 
-import pengaduan  # noqa: E402
 from pengaduan.collectors.mail_archive import (  # noqa: E402
     MailArchiveCollector,
     MailArchiveConfig,
 )
 from pengaduan.pipeline import Pipeline, RunReport  # noqa: E402
 from pengaduan.settings import parse_settings  # noqa: E402
+from common import Phase, check, machine, open_store, print_table, timed  # noqa: E402
 from pengaduan.store.db import Store, display_url  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "pengaduan-bench"
-T = TypeVar("T")
 WITA = timezone(timedelta(hours=8))
 WIB = timezone(timedelta(hours=7))
 DINSOS = "Dinas Sosial PPPA dan PPKB Kab. Karangasem <dinsos@example.id>"
@@ -71,21 +65,6 @@ HARI = ("Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min")
 # The mix the issue asks for, in percent of all messages.
 MIX = (("plain", 60), ("html", 20), ("reply", 8), ("attachment", 5), ("bulk", 4),
        ("legacy", 3))
-
-
-@dataclass
-class Phase:
-    name: str
-    messages: int
-    seconds: float  # wall clock: what an operator waits
-    cpu: float  # this process's CPU time: wall far above it means a busy machine or I/O
-    result: str
-
-
-def timed(work: Callable[[], T]) -> tuple[T, float, float]:
-    wall, cpu = time.perf_counter(), time.process_time()
-    value = work()
-    return value, time.perf_counter() - wall, time.process_time() - cpu
 
 
 # --- the mbox --------------------------------------------------------------------------------
@@ -326,16 +305,6 @@ def parse_floor(path: Path, parse_policy: Policy) -> tuple[int, int]:
 # --- the import ------------------------------------------------------------------------------
 
 
-def open_store(url: str) -> Store:
-    store = Store(url)
-    # A store holding earlier mail would turn "new" into "unchanged" and time another path.
-    if store.schema_revision() is not None:
-        store.dispose()
-        sys.exit(f"{display_url(url)} is not empty; give the benchmark an empty database")
-    store.ensure_schema()
-    return store
-
-
 def import_once(store: Store, path: Path) -> tuple[RunReport, float, float]:
     """What `pengaduan import email PATH` does, timed from the run's start to its report
     (settings parsing, which loads the holiday calendars, is start-up and left out)."""
@@ -344,13 +313,6 @@ def import_once(store: Store, path: Path) -> tuple[RunReport, float, float]:
     pipeline = Pipeline(store, settings)
     return timed(lambda: pipeline.run(
         collector, fetch=lambda cursor: collector.fetch_paths([path], cursor)))
-
-
-def check(phase: str, report: RunReport, ok: bool) -> None:
-    if report.outcome != "ok" or not ok:
-        for line in report.parked[:10]:
-            print(f"  quarantined {line}", file=sys.stderr)
-        sys.exit(f"{phase}: unexpected result: {report.summary()}")
 
 
 def run(n: int, url: str, repeat: int) -> list[Phase]:
@@ -390,54 +352,6 @@ def run(n: int, url: str, repeat: int) -> list[Phase]:
 # --- output ----------------------------------------------------------------------------------
 
 
-def code_version() -> str:
-    """The code measured: others edit this tree concurrently, so name the commit and any
-    uncommitted source changes the run picked up."""
-    where = Path(pengaduan.__file__).parent
-    try:
-        def git(*args: str) -> str:  # not stripped: porcelain lines start with a space
-            return subprocess.run(["git", "-C", str(where), *args], capture_output=True,
-                                  text=True, check=True).stdout
-        commit = git("rev-parse", "--short", "HEAD").strip()
-        changed = [line[3:] for line in git("status", "--porcelain", "-uno").splitlines()
-                   if line.endswith(".py")]
-    except (OSError, subprocess.CalledProcessError):
-        return f"{where} (not a git checkout)"
-    return f"{where} at {commit}" + (f", uncommitted: {', '.join(changed)}" if changed else "")
-
-
-def machine() -> list[tuple[str, str]]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return [
-        ("date", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
-        ("cpu", f"{cpu}, {os.cpu_count()} cores"),
-        ("load average at start", load),  # others share this machine: say how busy it was
-        ("python", f"{platform.python_implementation()} {platform.python_version()}"),
-        ("sqlite", sqlite3.sqlite_version),
-        ("sqlalchemy", sqlalchemy.__version__),
-        ("code", code_version()),
-    ]
-
-
-def print_table(phases: list[Phase]) -> None:
-    # Both ratios: wall time is what counts, CPU time is what stays put on a shared machine.
-    floor, floor_cpu = phases[0].seconds, phases[0].cpu
-    print("| phase | messages | seconds | cpu s | msgs/s | time vs floor | cpu vs floor | result |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
-    for p in phases:
-        rate = p.messages / p.seconds if p.seconds else float("inf")
-        print(f"| {p.name} | {p.messages} | {p.seconds:.3f} | {p.cpu:.3f} | {rate:,.0f} | "
-              f"{p.seconds / floor:.2f}x | {p.cpu / floor_cpu:.2f}x | {p.result} |")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=20_000)
@@ -460,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"- {key}: {value}")
     try:
         url = f"sqlite:///{workdir / 'bench-mail.db'}" if args.store == "sqlite" else args.store
-        print_table(run(args.messages, url, args.repeat))
+        print_table(run(args.messages, url, args.repeat), unit="messages", rate="msgs/s")
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
