@@ -36,8 +36,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(event, ensure_ascii=False, default=str)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time, not the one it was created with: a
+    thread that logs after its caller swapped or closed the stream must not hit a dead one."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # type: ignore[no-untyped-def]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
 def setup_logging(verbose: bool = False, fmt: str = "auto") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     if fmt == "json" or (fmt == "auto" and not sys.stderr.isatty()):
         handler.setFormatter(JsonFormatter())
     else:
