@@ -50,7 +50,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -59,6 +58,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+try:
+    from services.host import ensure_user, free_port
+except ImportError:  # run as a script: python tests/services/<name>.py
+    from host import ensure_user, free_port  # type: ignore[no-redef]
 
 DEFAULT_MAIL_USER = "pengaduan-mail"
 DEFAULT_BINARY = "/usr/sbin/dovecot"
@@ -110,32 +114,13 @@ def dovecot_version(binary: Path) -> str:
     return out.split()[0] if out else ""
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _ensure_user(name: str) -> pwd.struct_passwd:
-    """The system user ``name``, created (no home, no login shell) when missing."""
     try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        pass
-    useradd = shutil.which("useradd") or "/usr/sbin/useradd"
-    result = subprocess.run(
-        [useradd, "--system", "--user-group", "--no-create-home",
-         "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
-         "--comment", "pengaduan test mailboxes", name],
-        capture_output=True, text=True,
-    )
-    try:  # another test session may have created it at the same moment
-        return pwd.getpwnam(name)
-    except KeyError:
+        return ensure_user(name, "pengaduan test mailboxes")
+    except OSError as exc:
         raise DovecotUnavailable(
             f"cannot create the unprivileged user {name!r} to own the test mailboxes "
-            f"(Dovecot never serves mail as root): {result.stderr.strip() or result.returncode}"
+            f"(Dovecot never serves mail as root): {exc}"
         ) from None
 
 

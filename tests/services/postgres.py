@@ -29,12 +29,16 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+try:
+    from services.host import ensure_user, free_port
+except ImportError:  # run as a script: python tests/services/<name>.py
+    from host import ensure_user, free_port  # type: ignore[no-redef]
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_USER = "pengaduan-test"
@@ -99,32 +103,13 @@ def find_bindir() -> Path:
     )
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _ensure_user(name: str) -> pwd.struct_passwd:
-    """The system user ``name``, created (no home, no login shell) when missing."""
     try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        pass
-    useradd = shutil.which("useradd") or "/usr/sbin/useradd"
-    result = subprocess.run(
-        [useradd, "--system", "--user-group", "--no-create-home",
-         "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
-         "--comment", "pengaduan test servers", name],
-        capture_output=True, text=True,
-    )
-    try:  # another test session may have created it at the same moment
-        return pwd.getpwnam(name)
-    except KeyError:
+        return ensure_user(name, "pengaduan test servers")
+    except OSError as exc:
         raise PostgresUnavailable(
             f"cannot create the unprivileged user {name!r} to run PostgreSQL as "
-            f"(PostgreSQL refuses to run as root): {result.stderr.strip() or result.returncode}"
+            f"(PostgreSQL refuses to run as root): {exc}"
         ) from None
 
 
