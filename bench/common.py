@@ -100,3 +100,38 @@ def print_table(phases: list[Phase], unit: str = "rows", rate: str = "rows/s") -
         per_second = p.count / p.seconds if p.seconds else float("inf")
         print(f"| {p.name} | {p.count} | {p.seconds:.3f} | {p.cpu:.3f} | {per_second:,.0f} | "
               f"{p.seconds / floor:.2f}x | {p.cpu / floor_cpu:.2f}x | {p.result} |")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One line of `bench/run.py`'s summary: a measured figure, the baseline measured in the
+    same process (same unit), and the issue's goal with whether this run met it."""
+
+    bench: str
+    figure: float
+    unit: str
+    baseline: float | None = None
+    baseline_name: str = ""  # what the baseline is, e.g. "openpyxl read"
+    goal: str = ""  # in words, e.g. "ratio >= 0.25"; "" when the issue sets none
+    met: bool | None = None  # None: no goal
+    note: str = ""  # what a reader needs to read the figure right
+
+    @property
+    def ratio(self) -> float | None:
+        return self.figure / self.baseline if self.baseline else None
+
+
+def print_summary(figures: list[Figure]) -> None:
+    print("| bench | figure | unit | baseline | ratio | goal | met? |")
+    print("|---|---:|---|---|---:|---|---|")
+    for f in figures:
+        baseline = "—" if f.baseline is None else f"{_number(f.baseline)} ({f.baseline_name})"
+        ratio = "—" if f.ratio is None else f"{f.ratio:.2f}x"
+        met = {True: "yes", False: "**no**", None: "—"}[f.met]
+        met += f": {f.note}" if f.note else ""
+        print(f"| {f.bench} | {_number(f.figure)} | {f.unit} | {baseline} | {ratio} | "
+              f"{f.goal or '—'} | {met} |")
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
