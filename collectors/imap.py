@@ -6,7 +6,8 @@ message is read again and the store recognises the ones it has by Message-ID, so
 skipped and nothing doubled. Messages are fetched with ``BODY.PEEK[]`` so they are not marked
 read; the mailbox changes only when ``move_processed_to`` is set, and then only for messages
 whose batch is already committed. One connection per run; a dropped connection is reopened
-once per batch before the run gives up.
+once per batch before the run gives up. An idle poll costs one EXAMINE per folder (plus LOGIN
+and LOGOUT): the UIDNEXT it answers says whether a SEARCH for new UIDs is worth sending.
 """
 
 from __future__ import annotations
@@ -176,11 +177,17 @@ class ImapCollector(MailCollector):
             )
             state = None
         last_uid = state["last_uid"] if state else 0
-        # "n:*" always matches the highest UID even when it is below n, hence the filter.
-        uids = sorted(
-            uid for uid in self._call(lambda c: c.search(["UID", f"{last_uid + 1}:*"]), folder)
-            if uid > last_uid
-        )
+        uidnext = status.get(b"UIDNEXT")
+        if uidnext is not None and int(uidnext) <= last_uid + 1:
+            # Every message in the folder has a UID below UIDNEXT (RFC 3501 §2.3.1.1): nothing
+            # is new, and the idle poll of this folder costs its one SELECT.
+            uids: list[int] = []
+        else:
+            # "n:*" always matches the highest UID even when it is below n, hence the filter.
+            uids = sorted(
+                uid for uid in self._call(lambda c: c.search(["UID", f"{last_uid + 1}:*"]), folder)
+                if uid > last_uid
+            )
         if not uids and (state is None or notes):
             # Remember the folder's UIDVALIDITY even when it is empty, so a later renumbering
             # is noticed.

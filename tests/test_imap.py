@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import imaplib
 import threading
 import time
 from datetime import datetime, timezone
@@ -98,6 +99,54 @@ def test_ingest_rerun_and_new_mail(store: Store, tmp_path: Path, imap_account: I
     later = pipeline(store, tmp_path).run(collector(imap_account))
     assert (later.fetched, later.new, later.cases_opened) == (1, 1, 1)
     assert count(store, records) == 6 and count(store, cases) == 4
+
+
+def record_wire(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Every byte the IMAP client sends from now on, in order."""
+    wire: list[bytes] = []
+    send = imaplib.IMAP4.send
+
+    def record(self: imaplib.IMAP4, data: bytes) -> None:
+        wire.append(data)
+        send(self, data)
+
+    monkeypatch.setattr(imaplib.IMAP4, "send", record)
+    return wire
+
+
+def commands(wire: list[bytes]) -> list[str]:
+    """The command names in ``wire``: the word after each tag (two for UID commands)."""
+    lines = [line.split() for line in b"".join(wire).split(b"\r\n") if line]
+    return [b" ".join(w[1:3] if w[1] == b"UID" else w[1:2]).decode() for w in lines]
+
+
+def test_an_idle_poll_costs_one_examine_per_folder(
+    store: Store, tmp_path: Path, imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    imap_account.append("INBOX", mail(1))
+    imap_account.append("Arsip", mail(2))
+    folders = ["INBOX", "Arsip", "Kosong"]
+    client = imap_account.connect()
+    client.create_folder("Kosong")
+    client.logout()
+    first = pipeline(store, tmp_path).run(collector(imap_account, folders=folders))
+    assert (first.outcome, first.new) == ("ok", 2)
+
+    wire = record_wire(monkeypatch)
+    idle = pipeline(store, tmp_path).run(collector(imap_account, folders=folders))
+    assert (idle.outcome, idle.fetched) == ("ok", 0)
+    session = ["CAPABILITY", "LOGIN"]
+    assert commands(wire) == [*session, "EXAMINE", "EXAMINE", "EXAMINE", "LOGOUT"]
+
+    # UIDNEXT moved in one folder: only that folder is searched, and the mail is read.
+    imap_account.append("Arsip", mail(3))
+    wire.clear()
+    later = pipeline(store, tmp_path).run(collector(imap_account, folders=folders))
+    assert (later.fetched, later.new) == (1, 1)
+    # (imapclient asks for CAPABILITY again before its first UID command: not ours to save.)
+    assert [c for c in commands(wire) if c != "CAPABILITY"] == [
+        "LOGIN", "EXAMINE", "EXAMINE", "UID SEARCH", "UID FETCH", "EXAMINE", "LOGOUT"
+    ]
 
 
 def test_the_mailbox_is_left_unread_and_unchanged(store: Store, tmp_path: Path, imap_account: ImapAccount) -> None:
