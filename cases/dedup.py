@@ -4,7 +4,8 @@ Entry point: ``link_complaints(conn, items, settings, open_for, now) -> cases op
 For each complaint, in batch order (so an e-mail and a comment in one batch find each other):
 
 1. candidates: records sharing a MinHash-LSH band (``dedup_bands``) or a complainant key
-   (``dedup_identities``), stored or earlier in the batch;
+   (``dedup_identities``: identifiers, and the name in the week), stored or earlier in the
+   batch;
 2. each scored by ``scoring.score_pair`` (identity, rarity-weighted text, template, window,
    channel pair);
 3. best open-case match ≥ ``auto_threshold`` → linked to that case, method ``duplicate``, with
@@ -26,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert
 
+from pengaduan.cases import names
 from pengaduan.cases.dedup_index import BUCKET_CAP, SqlKeyTable, TermCounts, collect
 from pengaduan.cases.identity import SAME
 from pengaduan.cases.link_settings import LinkingSettings
@@ -62,13 +64,16 @@ def link_complaints(
     probes = [probe_of(i.record_id, i.record.content(), key, i.record.received_at) for i in items]
     bands = SqlKeyTable(conn, dedup_bands, "band_key")
     idents = SqlKeyTable(conn, dedup_identities, "key")
-    id_keys = [p.identity.keys() for p in probes]
+    # Complainant keys: identifiers, and the name in the week (looked up in the weeks around).
+    id_keys = [p.identity.keys() + names.block_keys(p.identity.person, p.received_at) for p in probes]
+    look_keys = [p.identity.keys() + names.block_keys(p.identity.person, p.received_at, around=True)
+                 for p in probes]
     band_members = bands.members({k for p in probes for k in p.signature.keys})
-    ident_members = idents.members({k for keys in id_keys for k in keys})
+    ident_members = idents.members({k for keys in look_keys for k in keys})
 
     # Stored candidates of every record, looked up at once.
     stored: list[tuple[list[int], int]] = []
-    for probe, keys in zip(probes, id_keys):
+    for probe, keys in zip(probes, look_keys):
         found = collect(probe.signature.keys, band_members, BUCKET_CAP, exclude=probe.record_id)
         ids = [c.record_id for c in found.candidates[:MAX_CANDIDATES]]
         for k in keys:
@@ -98,15 +103,16 @@ def link_complaints(
         pool: list[Probe] = [others[r] for r in ids if r in others]
         seen = {p.record_id for p in pool}
         local = Counter(j for k in probe.signature.keys for j in local_bands.get(k, ()))
-        local.update(j for k in id_keys[n] for j in local_idents.get(k, ()))
+        local.update(j for k in look_keys[n] for j in local_idents.get(k, ()))
         pool += [probes[j] for j, _ in local.most_common(MAX_CANDIDATES)
                  if probes[j].record_id not in seen]
-        # A quick character-overlap screen: a pair sharing no complainant key and few shingles
-        # cannot reach the suggestion band, so it is not scored in full.
-        mine = set(id_keys[n])
+        # A quick screen: a pair sharing no identifier, no name and few shingles cannot reach
+        # the suggestion band, so it is not scored in full.
+        mine = set(probe.identity.keys())
         pool = [o for o in pool
                 if (mine and mine & set(o.identity.keys()))
-                or jaccard(probe.signature.shingles, o.signature.shingles) >= SCREEN]  # type: ignore[arg-type]
+                or jaccard(probe.signature.shingles, o.signature.shingles) >= SCREEN  # type: ignore[arg-type]
+                or names.relation(probe.identity.person, o.identity.person)[0] == names.SAME]
         texts = [text_score(probe.signature, other.signature, rarity) for other in pool]
         near = [o for o, t in zip(pool, texts) if t[0] >= NEAR_IDENTICAL]
         template = saturated >= BANDS // 2 or is_template(probe, near, settings)
@@ -177,7 +183,7 @@ def link_complaints(
 # Identity and text of stored records recently compared with, by (record id, content hash):
 # buckets keep their first members, so the same records come back as candidates batch after
 # batch. Only an accelerator: a miss reads the record again; nothing else depends on it.
-_CACHE: OrderedDict[tuple[int, str, bytes | None], tuple[Any, Any]] = OrderedDict()
+_CACHE: OrderedDict[tuple[int, str, bytes | None], tuple[Any, ...]] = OrderedDict()
 CACHE_SIZE = 5000
 
 
@@ -194,14 +200,15 @@ def _candidate_probes(conn: Connection, ids: set[int], key: bytes | None) -> dic
             continue
         _CACHE.move_to_end((rid, row["content_sha256"], key))
         probes[rid] = Probe(rid, cached[0], row["received_at"], cached[1], cached[2],
-                            row["case_id"], row["status"])
+                            row["case_id"], row["status"], cached[3])
     for rid, row in store_links.candidate_rows(conn, missing).items():
         if row["case_id"] is None:
             continue
         probe = probe_of(rid, row["content"], key, row["received_at"], row["case_id"],
                          row["status"], keys=False)
         probes[rid] = probe
-        _CACHE[(rid, row["content_sha256"], key)] = (probe.channel, probe.identity, probe.signature)
+        _CACHE[(rid, row["content_sha256"], key)] = (probe.channel, probe.identity, probe.signature,
+                                                      probe.places)
         if len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
     return probes

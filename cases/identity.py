@@ -8,21 +8,21 @@ Public API:
   set), the platform handle (``channel:handle``), the name; from the author fields and from
   the body (``pii.find_pii``).
 - ``compare(a, b) -> (state, signals)``: ``SAME`` when a strong identifier is shared,
-  ``CONFLICT`` when both sides know an identifier of one kind and none agrees (and nothing is
-  shared), ``UNKNOWN`` otherwise; ``signals`` says which, for the link's evidence.
-- ``name_similarity(a, b) -> float | None`` (None when either name is unknown/anonymous).
+  ``CONFLICT`` when both sides know an identifier of one kind (a handle: on the same
+  platform) and none agrees (and nothing is shared), ``UNKNOWN`` otherwise; ``signals`` says which, for the link's evidence.
+- ``Identity.person``: the name and handle as ``names.Person`` (given names, birth order);
+  ``compare`` reports ``names.relation`` of the two as the ``names`` signal.
 - ``Identity.keys()``: hashed blocking keys for the ``dedup_identities`` table.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 
+from pengaduan.cases import names
 from pengaduan.normalizer.pii import find_pii, nik_hash, normalize_phone
 
 SAME = "same"
@@ -32,8 +32,6 @@ UNKNOWN = "unknown"
 # Names that say nothing about who wrote: LAPOR's anonymous marker, masks, placeholders.
 _NO_NAME = {"anonim", "anonymous", "[anonim]", "[dirahasiakan]", "[nama disamarkan]", "-", "warga",
             "hamba allah", "admin", "user", "pelapor"}
-_HONORIFICS = frozenset("i ni bapak bpk pak ibu bu sdr sdri mas mbak kak dr ir drs hj h st se".split())
-_NAME_WORD = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True)
@@ -44,6 +42,7 @@ class Identity:
     handles: frozenset[str] = frozenset()  # "channel:handle"
     name: str | None = None
     anonymous: bool = False
+    person: names.Person = names.Person()
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def kinds(self) -> dict[str, frozenset[str]]:
@@ -101,32 +100,7 @@ def identity_of(content: dict[str, Any], nik_key: bytes | None) -> Identity:
     if name and (anonymous or name.strip().lower() in _NO_NAME):
         name = None
     return Identity(frozenset(phones), frozenset(emails), frozenset(niks), frozenset(handles),
-                    name, anonymous)
-
-
-def _name_words(name: str) -> list[str]:
-    return [w for w in _NAME_WORD.findall(name.lower()) if w not in _HONORIFICS and len(w) > 1]
-
-
-@lru_cache(maxsize=65536)
-def name_similarity(a: str | None, b: str | None) -> float | None:
-    """1.0 for the same name, high for one name inside the other ("Budi" / "Budi Santoso"),
-    low for different names; None when either is unknown."""
-    if not a or not b:
-        return None
-    wa, wb = _name_words(a), _name_words(b)
-    if not wa or not wb:
-        return None
-    best = 0.0
-    for x in wa:
-        for y in wb:
-            if x == y or (len(x) >= 3 and len(y) >= 3 and (x.startswith(y) or y.startswith(x))):
-                best = max(best, 0.9)
-            elif x[0] == y[0] or x[-1] == y[-1]:  # no letter in place at either end: unlike
-                best = max(best, SequenceMatcher(None, x, y).ratio())
-    if set(wa) == set(wb):
-        return 1.0
-    return best
+                    name, anonymous, names.person_of(name, author.get("handle")))
 
 
 def compare(a: Identity, b: Identity) -> tuple[str, dict[str, Any]]:
@@ -135,12 +109,16 @@ def compare(a: Identity, b: Identity) -> tuple[str, dict[str, Any]]:
     differ: list[str] = []
     for kind, values in a.kinds().items():
         other = b.kinds()[kind]
+        if kind == "handle":
+            # A handle identifies someone on its own platform only: the same person has
+            # unrelated handles on Facebook, Instagram and YouTube.
+            platforms = {h.split(":", 1)[0] for h in values} & {h.split(":", 1)[0] for h in other}
+            values = frozenset(h for h in values if h.split(":", 1)[0] in platforms)
+            other = frozenset(h for h in other if h.split(":", 1)[0] in platforms)
         if values and other:
             (shared if values & other else differ).append(kind)
     signals: dict[str, Any] = {}
-    similarity = name_similarity(a.name, b.name)
-    if similarity is not None:
-        signals["name_similarity"] = round(similarity, 2)
+    signals["names"] = names.relation(a.person, b.person)[0]
     if shared:
         signals["identity_shared"] = shared
         return SAME, signals

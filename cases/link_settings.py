@@ -4,7 +4,7 @@
 [linking]
 auto_threshold = 0.8      # at or above: the record joins the open case (method "duplicate")
 suggest_threshold = 0.5   # at or above (below auto): own case + a possible-duplicate suggestion
-window_days = 30          # further apart than this, a match counts half
+window_days = 7           # further apart than this, a match counts half
 template_people = 4       # a text near-identical for this many distinct people is a template
 
 [privacy]
@@ -25,7 +25,7 @@ LINKING_KEYS = {"auto_threshold", "suggest_threshold", "window_days", "template_
 class LinkingSettings:
     auto_threshold: float = 0.8
     suggest_threshold: float = 0.5
-    window_days: int = 30
+    window_days: int = 7
     template_people: int = 4
     nik_hash_key: bytes | None = None  # None: NIKs are not used for matching
 

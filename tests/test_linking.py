@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from helpers import ListCollector, ListConfig, make_settings
 from pengaduan.cases.dedup_index import LshIndex, MemoryKeyTable, Signature
-from pengaduan.cases.identity import CONFLICT, SAME, UNKNOWN, compare, identity_of, name_similarity
+from pengaduan.cases.identity import CONFLICT, SAME, UNKNOWN, compare, identity_of
 from pengaduan.cases.link_settings import LinkingSettings
 from pengaduan.cases.scoring import probe_of, score_pair
 from pengaduan.cases.similarity import Rarity, normalize_for_matching
@@ -82,8 +82,11 @@ def test_identity_same_conflicting_unknown() -> None:
     nik = identity_of(content("NIK saya 5107014506880001"), KEY)
     assert nik.niks and "5107014506880001" not in next(iter(nik.niks))
     assert identity_of(content("NIK saya 5107014506880001"), None).niks == frozenset()
-    assert name_similarity("Ni Luh Sukerti", "Sukerti") >= 0.85
-    assert name_similarity("I Made Arta", "Ketut Sudana") < 0.5
+    # Handles identify on their own platform only: one person is "wayan_s" on Instagram and a
+    # number on Facebook.
+    ig = identity_of(content("x", channel="instagram", handle="wayan_s"), KEY)
+    assert compare(ig, identity_of(content("x", channel="facebook", handle="1234567"), KEY))[0] == UNKNOWN
+    assert compare(ig, identity_of(content("x", channel="instagram", handle="made_s"), KEY))[0] == CONFLICT
 
 
 def test_bands_and_the_identity_guard() -> None:
@@ -105,7 +108,12 @@ def test_bands_and_the_identity_guard() -> None:
     assert score_pair(a, b, Rarity(1000, {"pkh": 400, "cair": 300, "belum": 500}), settings).score \
         < settings.auto_threshold
     # A template (near-identical for many people) is not evidence: no suggestion either.
-    assert score_pair(fb, mail, rarity, settings, template=True).score < settings.suggest_threshold
+    anonymous_mail = probe_of(8, content(COMPLAINT), KEY, t)
+    anonymous_fb = probe_of(9, content(RETYPED, channel="facebook", handle="98"), KEY, t)
+    assert score_pair(anonymous_fb, anonymous_mail, rarity, settings,
+                      template=True).score < settings.suggest_threshold
+    # ...unless the same named person pasted it on a second door.
+    assert score_pair(fb, mail, rarity, settings, template=True).score >= settings.auto_threshold
 
 
 # --- the pipeline, both backends ----------------------------------------------------------

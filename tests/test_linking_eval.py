@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from helpers import make_settings
@@ -103,10 +102,14 @@ def collector_class(channel: str) -> type[EvalCollector]:
 
 def ingest_interleaved(store: Store, tmp_path: Path, rows: list[dict]) -> None:
     """Every record through Pipeline.run in received_at order, the channels interleaved: each
-    run of consecutive same-channel records is one collector run that sees them newly arrived."""
+    run of consecutive same-channel records is one collector run that sees them newly arrived.
+    NIKs are compared as a deployment compares them: keyed hashes, the key from a secret file."""
     ordered = sorted(rows, key=lambda r: (datetime.fromisoformat(r["received_at"]), r["id"]))
     now = {"at": datetime.fromisoformat(ordered[0]["received_at"])}
-    pipeline = Pipeline(store, make_settings(store.url, tmp_path), clock=lambda: now["at"])
+    key_file = tmp_path / "nik.key"
+    key_file.write_text("eval-set-key-not-a-secret\n")
+    settings = make_settings(store.url, tmp_path, privacy={"nik_hash_key": {"file": str(key_file)}})
+    pipeline = Pipeline(store, settings, clock=lambda: now["at"])
     classes = {c: collector_class(c) for c in CHANNELS}
     arrived: dict[str, list[dict]] = defaultdict(list)
     i = 0
@@ -243,12 +246,6 @@ def test_the_set_is_what_the_issue_asks_for() -> None:
     assert sum(pairs(len(g)) for g in by_text.values()) >= 60
 
 
-@pytest.mark.xfail(
-    reason="issue 5 is open: the linking engine on main reaches precision 0.83 / recall 0.13 on "
-    "this set (bars 0.95 / 0.90); retyped cross-channel complaints without a shared identifier "
-    "are not yet found",
-    strict=False,
-)
 def test_cross_channel_linking_precision_and_recall(tmp_path: Path, figures) -> None:  # type: ignore[no-untyped-def]
     rows = load_set()
     store = Store(f"sqlite:///{tmp_path / 'eval.db'}")
