@@ -122,7 +122,7 @@ class Figure:
 
 
 def print_summary(figures: list[Figure]) -> None:
-    print("| bench | figure | unit | baseline | ratio | goal | met? |")
+    print("\n| bench | figure | unit | baseline | ratio | goal | met? |")
     print("|---|---:|---|---|---:|---|---|")
     for f in figures:
         baseline = "—" if f.baseline is None else f"{_number(f.baseline)} ({f.baseline_name})"
@@ -134,4 +134,6 @@ def print_summary(figures: list[Figure]) -> None:
 
 
 def _number(value: float) -> str:
+    if value != value:  # NaN: a bench that could not measure
+        return "—"
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
