@@ -59,8 +59,18 @@ def export_objects(rows: Iterator[dict[str, Any]], reveal: bool) -> Iterator[dic
             "confidential": row["confidential"],
             "anonymous": content.get("anonymous", False),
             "source_status": content.get("source_status"),
-            "link": {"method": row["link_method"], "score": row["link_score"]} if case_id else None,
+            "link": {
+                "method": row["link_method"],
+                "score": row["link_score"],
+                "evidence": _evidence(row["link_evidence"], reveal),
+            } if case_id else None,
         }
+
+
+def _evidence(evidence: dict[str, Any], reveal: bool) -> dict[str, Any]:
+    """Evidence holds kinds and figures (and message ids of a thread), never personal data by
+    design; its strings are masked anyway, the way a record's free-form extras are."""
+    return mask_record_content({"extra": evidence}, reveal=reveal)["extra"]
 
 
 def _write_csv(objects: Iterator[dict[str, Any]], out: TextIO) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 from datetime import datetime, timezone
 
-from pengaduan.cases.status import LABELS, OPEN, CaseStatus, case_number, parse_case_number
+from pengaduan.cases.status import LABELS, OPEN, CaseStatus, case_number
+from pengaduan.cli import queue_links
 from pengaduan.cli.context import Context
 from pengaduan.cli.output import local, shorten, table
 from pengaduan.errors import ConfigError
 from pengaduan.normalizer.pii import mask_record_content, mask_text
 from pengaduan.store import cases as store_cases
+from pengaduan.store import links as store_links
 from pengaduan.store.audit import audit_of_case, record_audit
 
 
@@ -39,12 +41,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     move.add_argument("--note", default="", help="what was done (kept in the audit log)")
     move.set_defaults(handler=move_case)
 
-
-def _case_id(text: str) -> int:
-    case_id = parse_case_number(text)
-    if case_id is None:
-        raise ConfigError(f"{text!r} is not a case number; they look like PGD-2026-000123")
-    return case_id
+    queue_links.add_parsers(sub)
 
 
 def list_queue(ctx: Context, args: argparse.Namespace) -> int:
@@ -75,7 +72,7 @@ def list_queue(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def show_case(ctx: Context, args: argparse.Namespace) -> int:
-    case_id = _case_id(args.case)
+    case_id = queue_links.case_id_of(args.case)
     reveal = ctx.check_reveal(args.reveal, args.reason)
     now = datetime.now(timezone.utc)
     with ctx.store().transaction() as conn:
@@ -87,6 +84,8 @@ def show_case(ctx: Context, args: argparse.Namespace) -> int:
             record_audit(conn, ctx.actor, "reveal", now, case_id=case_id,
                          detail={"reason": args.reason, "records": [r["id"] for r in records]})
         audit = audit_of_case(conn, case_id)
+        suggestions = store_links.suggestions(conn, case_id)
+        relations = queue_links.relation_lines(conn, case_id)
     number = case_number(case_id, case["opened_at"].year)
     print(f"Kasus {number}{'  [RAHASIA]' if case['confidential'] else ''}")
     print(f"  Status    : {LABELS[CaseStatus(case['status'])]}")
@@ -94,6 +93,8 @@ def show_case(ctx: Context, args: argparse.Namespace) -> int:
     print(f"  Diterima  : {local(case['received_at'])} (kanal {case['channel']})")
     overdue = " — TERLAMBAT" if case["due_at"] < now and case["status"] in OPEN else ""
     print(f"  Tenggat   : {local(case['due_at'])}{overdue}")
+    for line in relations:
+        print(f"  Relasi    : {line}")
     for record in records:
         content = mask_record_content(record["content"], reveal=reveal)
         author = content.get("author") or {}
@@ -112,6 +113,9 @@ def show_case(ctx: Context, args: argparse.Namespace) -> int:
             old = mask_record_content(revision["content"], reveal=reveal)
             print(f"    Versi {revision['revision']} (s/d {local(revision['valid_to'])}): "
                   f"status sumber {old.get('source_status') or '-'}")
+    if suggestions:
+        print("\n  Usulan duplikat terbuka (putuskan: queue confirm NO / queue reject NO):")
+        queue_links.print_suggestions(suggestions)
     if audit:
         print("\n  Jejak audit:")
         for entry in audit:
@@ -121,7 +125,7 @@ def show_case(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def move_case(ctx: Context, args: argparse.Namespace) -> int:
-    case_id = _case_id(args.case)
+    case_id = queue_links.case_id_of(args.case)
     new = CaseStatus(args.new_status)
     now = datetime.now(timezone.utc)
     with ctx.store().transaction() as conn:

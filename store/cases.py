@@ -30,6 +30,27 @@ def open_cases(conn: Connection, new: Sequence[NewCase], now: datetime) -> list[
     """Open one case per record, each linked to its record; returns the case ids."""
     if not new:
         return []
+    ids = insert_cases(conn, new, now)
+    conn.execute(
+        insert(case_links),
+        [
+            {
+                "record_id": n.record_id,
+                "case_id": case_id,
+                "method": "new_case",
+                "score": None,
+                "evidence": {},
+                "created_at": now,
+                "created_by": SYSTEM,
+            }
+            for n, case_id in zip(new, ids)
+        ],
+    )
+    return ids
+
+
+def insert_cases(conn: Connection, new: Sequence[NewCase], now: datetime) -> list[int]:
+    """The case rows alone (their records are linked by the caller); returns the case ids."""
     ids = conn.execute(
         insert(cases).returning(cases.c.id, sort_by_parameter_order=True),
         [
@@ -46,21 +67,6 @@ def open_cases(conn: Connection, new: Sequence[NewCase], now: datetime) -> list[
             for n in new
         ],
     ).scalars().all()
-    conn.execute(
-        insert(case_links),
-        [
-            {
-                "record_id": n.record_id,
-                "case_id": case_id,
-                "method": "new_case",
-                "score": None,
-                "evidence": {},
-                "created_at": now,
-                "created_by": SYSTEM,
-            }
-            for n, case_id in zip(new, ids)
-        ],
-    )
     return list(ids)
 
 
@@ -180,9 +186,19 @@ def list_cases(
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def get_case(conn: Connection, case_id: int) -> dict[str, Any] | None:
-    row = conn.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
+def get_case(conn: Connection, case_id: int, lock: bool = False) -> dict[str, Any] | None:
+    """The case row; ``lock`` holds it (PostgreSQL row lock) until the transaction ends, so two
+    staff moving records of one case at once take turns (SQLite writers always do)."""
+    query = select(cases).where(cases.c.id == case_id)
+    row = conn.execute(query.with_for_update() if lock else query).mappings().first()
     return dict(row) if row else None
+
+
+def set_case_facts(conn: Connection, case_id: int, now: datetime, *, received_at: datetime,
+                   due_at: datetime, confidential: bool) -> None:
+    """Received time, deadline and restriction of a case that took in another one's records."""
+    conn.execute(update(cases).where(cases.c.id == case_id).values(
+        received_at=received_at, due_at=due_at, confidential=confidential, updated_at=now))
 
 
 def records_of_case(conn: Connection, case_id: int) -> list[dict[str, Any]]:
@@ -228,6 +244,7 @@ def iter_export_rows(conn: Connection, batch: int = 1000) -> Iterator[dict[str, 
             cases.c.due_at,
             case_links.c.method.label("link_method"),
             case_links.c.score.label("link_score"),
+            case_links.c.evidence.label("link_evidence"),
         )
         .outerjoin(case_links, case_links.c.record_id == records.c.id)
         .outerjoin(cases, cases.c.id == case_links.c.case_id)

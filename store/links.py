@@ -18,6 +18,10 @@ from pengaduan.store.schema import case_links, case_relations, cases, link_sugge
 OPEN_SUGGESTION = "open"
 CONFIRMED = "confirmed"
 REJECTED = "rejected"
+# case_relations kinds: a case opened for a complainant whose case was archived, and a case
+# whose records staff merged into another (closed as archived, its number still resolving).
+REOPENED_FROM = "reopened_from"
+MERGED_INTO = "merged_into"
 
 
 def candidate_rows(conn: Connection, record_ids: Sequence[int],
@@ -52,16 +56,24 @@ def add_suggestions(conn: Connection, rows: list[dict[str, Any]], now: datetime)
 
 def suggestions(conn: Connection, case_id: int | None = None,
                 status: str | None = OPEN_SUGGESTION) -> list[dict[str, Any]]:
-    """Suggestions about a case (as the target, or for the case its record is in), or all."""
-    query = select(link_suggestions, case_links.c.case_id.label("record_case_id")).outerjoin(
-        case_links, case_links.c.record_id == link_suggestions.c.record_id
+    """Suggestions about a case (as the target, or for the case its record is in), or all;
+    newest first, each with the target case's ``case_opened_at`` and the record's own case
+    (``record_case_id``, ``record_case_opened_at``), for their case numbers."""
+    target, home = cases.alias("target"), cases.alias("home")
+    query = (
+        select(link_suggestions, case_links.c.case_id.label("record_case_id"),
+               target.c.opened_at.label("case_opened_at"),
+               home.c.opened_at.label("record_case_opened_at"))
+        .join(target, target.c.id == link_suggestions.c.case_id)
+        .outerjoin(case_links, case_links.c.record_id == link_suggestions.c.record_id)
+        .outerjoin(home, home.c.id == case_links.c.case_id)
     )
     if case_id is not None:
         query = query.where(or_(link_suggestions.c.case_id == case_id,
                                 case_links.c.case_id == case_id))
     if status is not None:
         query = query.where(link_suggestions.c.status == status)
-    return [dict(r) for r in conn.execute(query.order_by(link_suggestions.c.id)).mappings()]
+    return [dict(r) for r in conn.execute(query.order_by(link_suggestions.c.id.desc())).mappings()]
 
 
 def get_suggestion(conn: Connection, suggestion_id: int) -> dict[str, Any] | None:
@@ -88,6 +100,27 @@ def reject_pair(conn: Connection, record_id: int, case_id: int, actor: str, now:
                  .values(status=REJECTED, decided_at=now, decided_by=actor))
 
 
+def settle_suggestions(conn: Connection, record_ids: Sequence[int], case_id: int, actor: str,
+                       now: datetime) -> None:
+    """Staff put these records in this case: what was suggested (or rejected) about the pair
+    is now decided as confirmed, their latest say."""
+    conn.execute(update(link_suggestions)
+                 .where(link_suggestions.c.record_id.in_(list(record_ids)),
+                        link_suggestions.c.case_id == case_id,
+                        link_suggestions.c.status != CONFIRMED)
+                 .values(status=CONFIRMED, decided_at=now, decided_by=actor))
+
+
+def retarget_suggestions(conn: Connection, from_case: int, to_case: int) -> None:
+    """A merged case's suggestions and rejected pairs now concern the case it went into; a pair
+    already known for that case keeps its own row."""
+    taken = select(link_suggestions.c.record_id).where(link_suggestions.c.case_id == to_case)
+    conn.execute(update(link_suggestions)
+                 .where(link_suggestions.c.case_id == from_case,
+                        link_suggestions.c.record_id.not_in(taken.scalar_subquery()))
+                 .values(case_id=to_case))
+
+
 def add_relations(conn: Connection, rows: list[dict[str, Any]], now: datetime,
                   actor: str = SYSTEM) -> None:
     if rows:
@@ -102,6 +135,20 @@ def relations_of_case(conn: Connection, case_id: int) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(query.order_by(case_relations.c.id)).mappings()]
 
 
+def merged_into(conn: Connection, case_id: int) -> int | None:
+    """The case a merged case's records went to, following merges of merges; None if not merged."""
+    seen = {case_id}
+    found = None
+    while True:
+        target = conn.execute(select(case_relations.c.related_case_id).where(
+            case_relations.c.case_id == case_id, case_relations.c.kind == MERGED_INTO)
+            .order_by(case_relations.c.id.desc()).limit(1)).scalar()
+        if target is None or target in seen:
+            return found
+        seen.add(target)
+        found = case_id = target
+
+
 def record_ids_of_case(conn: Connection, case_id: int) -> list[int]:
     return list(conn.execute(select(case_links.c.record_id).where(case_links.c.case_id == case_id)
                              .order_by(case_links.c.record_id)).scalars())
@@ -114,6 +161,11 @@ def move_record(conn: Connection, record_id: int, case_id: int, method: str, now
     conn.execute(update(case_links).where(case_links.c.record_id == record_id).values(
         case_id=case_id, method=method, score=score, evidence=evidence or {},
         created_at=now, created_by=actor))
+
+
+def repoint_links(conn: Connection, from_case: int, to_case: int) -> None:
+    """Every record of one case now in another; each keeps its link's method and evidence."""
+    conn.execute(update(case_links).where(case_links.c.case_id == from_case).values(case_id=to_case))
 
 
 def record_row(conn: Connection, record_id: int) -> dict[str, Any] | None:

@@ -52,7 +52,7 @@ def test_import_list_show_export(config: Path, capsys: pytest.CaptureFixture[str
                           "received_at", "subject", "body", "author", "status", "due_at",
                           "confidential", "link"}
     assert first["received_at"].endswith("+08:00") and first["due_at"].endswith("+08:00")
-    assert first["link"] == {"method": "new_case", "score": None}
+    assert first["link"] == {"method": "new_case", "score": None, "evidence": {}}
     assert len({r["case_id"] for r in rows}) == 37
     text = json.dumps(rows, ensure_ascii=False)
     # The samples hide NIKs (month 00) and 0812-0000 numbers in free text: none may leak.
