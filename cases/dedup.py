@@ -40,6 +40,7 @@ from pengaduan.store.ingest import SavedRecord
 from pengaduan.store.schema import audit_log, case_links, dedup_bands, dedup_identities
 
 MAX_CANDIDATES = 12
+NAME_CANDIDATES = 6  # a name is weaker than shared words: its latest few records are enough
 SCREEN = 0.2
 ARCHIVED = str(CaseStatus.DIARSIPKAN)
 
@@ -65,21 +66,25 @@ def link_complaints(
     bands = SqlKeyTable(conn, dedup_bands, "band_key")
     idents = SqlKeyTable(conn, dedup_identities, "key")
     # Complainant keys: identifiers, and the name in the week (looked up in the weeks around).
+    name_keys = [names.block_keys(p.identity.person, p.received_at, around=True) for p in probes]
     id_keys = [p.identity.keys() + names.block_keys(p.identity.person, p.received_at) for p in probes]
-    look_keys = [p.identity.keys() + names.block_keys(p.identity.person, p.received_at, around=True)
-                 for p in probes]
+    look_keys = [p.identity.keys() + keys for p, keys in zip(probes, name_keys)]
     band_members = bands.members({k for p in probes for k in p.signature.keys})
     ident_members = idents.members({k for keys in look_keys for k in keys})
 
-    # Stored candidates of every record, looked up at once.
+    # Stored candidates of every record, looked up at once: the best band matches, everyone
+    # sharing an identifier, and the latest few of the same name.
     stored: list[tuple[list[int], int]] = []
-    for probe, keys in zip(probes, look_keys):
+    for probe, keys in zip(probes, name_keys):
         found = collect(probe.signature.keys, band_members, BUCKET_CAP, exclude=probe.record_id)
         ids = [c.record_id for c in found.candidates[:MAX_CANDIDATES]]
-        for k in keys:
+        for k in probe.identity.keys():
             members = ident_members.get(k, ())
             if len(members) < BUCKET_CAP:
                 ids.extend(r for r in members if r != probe.record_id and r not in ids)
+        same_name = Counter(r for k in keys for r in ident_members.get(k, ()) if r != probe.record_id)
+        latest = sorted(same_name, key=lambda r: (same_name[r], r), reverse=True)
+        ids.extend(r for r in latest[:NAME_CANDIDATES] if r not in ids)
         stored.append((ids, found.saturated))
     others = _candidate_probes(conn, {r for ids, _ in stored for r in ids}, key)
 
@@ -109,11 +114,16 @@ def link_complaints(
         # A quick screen: a pair sharing no identifier, no name and few shingles cannot reach
         # the suggestion band, so it is not scored in full.
         mine = set(probe.identity.keys())
-        pool = [o for o in pool
-                if (mine and mine & set(o.identity.keys()))
-                or jaccard(probe.signature.shingles, o.signature.shingles) >= SCREEN  # type: ignore[arg-type]
-                or names.relation(probe.identity.person, o.identity.person)[0] == names.SAME]
-        texts = [text_score(probe.signature, other.signature, rarity) for other in pool]
+        screened: list[Probe] = []
+        chars: list[float] = []
+        for o in pool:
+            overlap = jaccard(probe.signature.shingles, o.signature.shingles)  # type: ignore[arg-type]
+            if (overlap >= SCREEN or (mine and mine & set(o.identity.keys()))
+                    or names.relation(probe.identity.person, o.identity.person)[0] == names.SAME):
+                screened.append(o)
+                chars.append(overlap)
+        pool = screened
+        texts = [text_score(probe.signature, other.signature, rarity, c) for other, c in zip(pool, chars)]
         near = [o for o, t in zip(pool, texts) if t[0] >= NEAR_IDENTICAL]
         template = saturated >= BANDS // 2 or is_template(probe, near, settings)
         best_open: tuple[Match, Probe] | None = None

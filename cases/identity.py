@@ -23,7 +23,7 @@ from functools import cached_property
 from typing import Any
 
 from pengaduan.cases import names
-from pengaduan.normalizer.pii import find_pii, nik_hash, normalize_phone
+from pengaduan.normalizer.pii import PiiSpan, find_pii, nik_hash, normalize_phone
 
 SAME = "same"
 CONFLICT = "conflict"
@@ -64,7 +64,9 @@ class Identity:
         ))
 
 
-def identity_of(content: dict[str, Any], nik_key: bytes | None) -> Identity:
+def identity_of(content: dict[str, Any], nik_key: bytes | None,
+                spans: list[PiiSpan] | None = None) -> Identity:
+    """``spans``: ``find_pii`` of the subject and body when the caller has them."""
     author = content.get("author") or {}
     channel = content.get("channel") or ""
     phones: set[str] = set()
@@ -79,7 +81,7 @@ def identity_of(content: dict[str, Any], nik_key: bytes | None) -> Identity:
     document = author.get("identity") or {}
     numbers = [document["number"]] if document.get("number") else []
     text = " ".join(filter(None, [content.get("subject"), content.get("body")]))
-    for span in find_pii(text):
+    for span in find_pii(text) if spans is None else spans:
         if span.kind == "phone":
             phone = normalize_phone(span.text)
             if phone:

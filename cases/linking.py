@@ -154,7 +154,9 @@ def thread_case(
                 return case_id, {key: ref}
     cited = cited_case(record)
     if cited and store_cases.get_case(conn, cited[0]) is not None:
-        return cited[0], {"case_number": cited[1]}
+        # A case staff merged into another lives on there: the follow-up goes where its
+        # records went, not to a new case "reopened" from the closed one.
+        return store_links.merged_into(conn, cited[0]) or cited[0], {"case_number": cited[1]}
     for tracking_id in cited_tracking_ids(record):
         if channel == LAPOR and tracking_id == record.source_id:
             continue

@@ -91,10 +91,11 @@ def _glued(word: str, part: str) -> tuple[bool, int | None]:
     return False, None
 
 
-def relation(a: Person, b: Person) -> tuple[str, list[str]]:
+@lru_cache(maxsize=65536)
+def relation(a: Person, b: Person) -> tuple[str, tuple[str, ...]]:
     """See the module docstring; ``shared``: the given names both show."""
     if not a.known() or not b.known():
-        return UNKNOWN, []
+        return UNKNOWN, ()
     shared = sorted(a.given & b.given)
     orders_a, orders_b = set(a.orders), set(b.orders)
     for mine, theirs, their_orders in ((a.given, b.handle, orders_b), (b.given, a.handle, orders_a)):
@@ -107,10 +108,10 @@ def relation(a: Person, b: Person) -> tuple[str, list[str]]:
                         their_orders.add(order)
     shared += [p for p in a.handle if p in b.handle and len(p) >= 4]
     if not shared:
-        return DIFFER, []
+        return DIFFER, ()
     if orders_a and orders_b and not orders_a & orders_b:
-        return DIFFER, sorted(set(shared))
-    return SAME, sorted(set(shared))
+        return DIFFER, tuple(sorted(set(shared)))
+    return SAME, tuple(sorted(set(shared)))
 
 
 def block_keys(person: Person, when: datetime, around: bool = False) -> list[str]:

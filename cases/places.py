@@ -60,7 +60,12 @@ _PLACES: dict[str, tuple[str, str]] = {  # compact desa name → (desa, kecamata
     _compact(desa): (desa, kecamatan) for kecamatan, names in DESA.items() for desa in names
 }
 _KECAMATAN = {_compact(k): k for k in DESA}
-_LONGEST = max(len(name.split()) for names in DESA.values() for name in names)
+# A text is scanned word by word: only a word that can begin a place name is looked at closer
+# (with the words after it, longest name first).
+_STARTS: dict[str, list[int]] = {}  # compact first word → word counts of names it begins
+for _name in (n.split() for names in DESA.values() for n in names):
+    _STARTS.setdefault(_compact(_name[0]), []).append(len(_name))
+_STARTS = {first: sorted(set(sizes), reverse=True) for first, sizes in _STARTS.items()}
 
 
 @dataclass(frozen=True)
@@ -76,15 +81,20 @@ def places_of(text: str) -> Places:
     kecamatan: set[str] = set()
     i = 0
     while i < len(words):
+        sizes = _STARTS.get(_compact(words[i]))
+        if sizes is None:
+            # A place written as one word ("buanagiri", "nyuhtebel") starts no listed name.
+            sizes = [1] if _compact(words[i]) in _PLACES else []
         before = words[i - 1] if i else ""
-        for size in range(_LONGEST, 0, -1):
-            compact = _compact("".join(words[i : i + size]))
-            if size > 1 and i + size > len(words):
+        step = 1
+        for size in sizes:
+            if i + size > len(words):
                 continue
+            compact = _compact("".join(words[i : i + size]))
             if before in _KECAMATAN_MARKERS and compact in _KECAMATAN:
                 kecamatan.add(_KECAMATAN[compact])
             elif before in _SKIP_MARKERS:
-                continue
+                break
             elif compact in _PLACES and (size > 1 or compact not in _AMBIGUOUS
                                          or before in _DESA_MARKERS):
                 name, district = _PLACES[compact]
@@ -92,9 +102,9 @@ def places_of(text: str) -> Places:
                 kecamatan.add(district)
             else:
                 continue
-            i += size - 1
+            step = size
             break
-        i += 1
+        i += step
     return Places(frozenset(desa), frozenset(kecamatan))
 
 

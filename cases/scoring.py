@@ -44,7 +44,7 @@ from pengaduan.cases.dedup_index import Signature
 from pengaduan.cases.identity import CONFLICT, SAME, Identity, compare, identity_of
 from pengaduan.cases.link_settings import LinkingSettings
 from pengaduan.cases.similarity import Rarity, jaccard
-from pengaduan.normalizer.pii import find_pii
+from pengaduan.normalizer.pii import PiiSpan, find_pii
 
 NEAR_IDENTICAL = 0.7
 # Text score and rarity evidence at which a same-name pair shares its topic (on the labelled
@@ -80,12 +80,12 @@ def text_of(content: dict[str, Any]) -> str:
 _IDENTIFIERS = {"phone", "nik", "email"}
 
 
-def matching_text(text: str) -> str:
-    """The text without phone numbers, NIKs and e-mail addresses: one side writing its phone
-    under a pasted text must not make the texts look different."""
-    spans = [s for s in find_pii(text) if s.kind in _IDENTIFIERS]
-    for span in sorted(spans, key=lambda s: s.start, reverse=True):
-        text = text[: span.start] + " " + text[span.end :]
+def matching_text(text: str, spans: list[PiiSpan]) -> str:
+    """The text without phone numbers, NIKs and e-mail addresses (``spans``: its ``find_pii``):
+    one side writing its phone under a pasted text must not make the texts look different."""
+    for span in reversed(spans):
+        if span.kind in _IDENTIFIERS:
+            text = text[: span.start] + " " + text[span.end :]
     return text
 
 
@@ -94,13 +94,17 @@ def probe_of(record_id: int | None, content: dict[str, Any], nik_key: bytes | No
              case_status: str | None = None, keys: bool = True) -> Probe:
     """``keys=False`` for a stored candidate: its band keys are not needed."""
     text = text_of(content)
+    spans = find_pii(text)
     return Probe(record_id, content.get("channel") or "", received_at,
-                 identity_of(content, nik_key), Signature.of(matching_text(text), keys), case_id,
-                 case_status, places.places_of(text))
+                 identity_of(content, nik_key, spans), Signature.of(matching_text(text, spans), keys),
+                 case_id, case_status, places.places_of(text))
 
 
-def text_score(a: Signature, b: Signature, rarity: Rarity) -> tuple[float, dict[str, Any]]:
-    chars = jaccard(a.shingles, b.shingles)  # type: ignore[arg-type]
+def text_score(a: Signature, b: Signature, rarity: Rarity,
+               chars: float | None = None) -> tuple[float, dict[str, Any]]:
+    """``chars``: the shingle Jaccard of the pair when the caller has it already."""
+    if chars is None:
+        chars = jaccard(a.shingles, b.shingles)  # type: ignore[arg-type]
     shared_terms = a.terms & b.terms
     shared = rarity.total(shared_terms)
     union = rarity.total(a.terms) + rarity.total(b.terms) - shared

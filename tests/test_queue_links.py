@@ -47,6 +47,7 @@ class Doors(ListCollector):
             channel=data["channel"], source_id=item.source_id, body=data["body"],
             received_at=datetime.fromisoformat(data.get("at", "2026-11-02T02:00:00+00:00")),
             author=Author(phone=data.get("phone")), confidential=data.get("confidential", False),
+            subject=data.get("subject"),
         )
 
 
@@ -317,3 +318,15 @@ def test_link_merge_split_and_clear_refusals(store, tmp_path, cli) -> None:
     refused(cli, f"kasus {num[Z]} sudah diarsipkan", "queue", "merge", num[X], num[Z])
     refused(cli, f"kasus {num[Z]} sudah diarsipkan", "queue", "unlink", str(z))
     assert snapshot(store) == state
+
+
+def test_a_follow_up_quoting_a_merged_case_joins_the_case_it_went_into(store, tmp_path, cli) -> None:
+    ingest(store, tmp_path, [{"id": "y", "channel": "email", "body": ROAD, "phone": "081311112222"},
+                             {"id": "z", "channel": "email", "body": WHEELCHAIR, "phone": "081399998888"}])
+    Y, Z = (link_of(store, s)["case_id"] for s in ("y", "z"))
+    assert cli("queue", "merge", number(store, Z), number(store, Y))[0] == 0
+    ingest(store, tmp_path, [{"id": "q", "channel": "email", "phone": "081311112222",
+                              "subject": f"Re: {number(store, Y)} jalan rusak",
+                              "body": "Sudah seminggu, bagaimana tindak lanjutnya?"}], name="src2")
+    assert (link_of(store, "q")["case_id"], link_of(store, "q")["method"]) == (Z, "follow_up")
+    assert [r[2] for r in relations(store)] == ["merged_into"]  # no case "reopened" from Y
