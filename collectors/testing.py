@@ -171,25 +171,30 @@ def write_files(
     return written
 
 
-Handler = Callable[[str, dict[str, str]], "tuple[int, Any]"]
+Handler = Callable[[str, dict[str, str]], "tuple[int, Any] | tuple[int, Any, Mapping[str, str]]"]
 
 
 @contextmanager
 def serve_http(handler: Handler) -> Iterator[str]:
     """A real HTTP server on 127.0.0.1 answering GETs with ``handler(path, query)``.
 
-    ``handler`` returns ``(status, body)``: a body that is bytes is sent as it is, anything
-    else as JSON. Yields the base URL (``http://127.0.0.1:PORT``); the server stops on exit.
+    ``handler`` returns ``(status, body)`` or ``(status, body, headers)``: a body that is bytes
+    is sent as it is, anything else as JSON. A ``Content-Length`` among the headers is sent
+    instead of the body's own, so a larger one makes a response cut off mid-body (the
+    connection closes after each answer), as a dropped connection would. Yields the base URL
+    (``http://127.0.0.1:PORT``); the server stops on exit.
     """
 
     class _Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (the http.server name)
             parts = urlsplit(self.path)
-            status, body = handler(parts.path, dict(parse_qsl(parts.query)))
+            status, body, *more = handler(parts.path, dict(parse_qsl(parts.query)))
             data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
+            headers = {"Content-Type": "application/json", "Content-Length": str(len(data))}
+            headers.update(more[0] if more else {})
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
 
