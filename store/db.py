@@ -120,6 +120,12 @@ class Store:
                     f"cannot reach the database at {display_url(self.url)}: "
                     f"{_first_line(exc.orig)}; check [store] url and that the server is running"
                 ) from None
+            if _is_disk_full(exc):
+                raise StoreError(
+                    f"the disk of the database at {display_url(self.url)} is full "
+                    f"({_first_line(exc.orig)}); nothing of this transaction was stored: free "
+                    "space there and the next run stores it"
+                ) from None
             raise
 
     # --- schema ----------------------------------------------------------------------
@@ -168,6 +174,14 @@ class Store:
 def _first_line(exc: BaseException | None) -> str:
     text = str(exc).strip() if exc else "unknown error"
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _is_disk_full(exc: DBAPIError) -> bool:
+    """SQLite's SQLITE_FULL, PostgreSQL's disk_full (SQLSTATE 53100)."""
+    orig = exc.orig
+    if getattr(orig, "sqlite_errorname", None) == "SQLITE_FULL":
+        return True
+    return getattr(orig, "sqlstate", None) == "53100"
 
 
 def _is_connection_error(exc: DBAPIError) -> bool:
