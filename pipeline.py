@@ -397,7 +397,13 @@ def _checked(check: Callable[[], object]) -> Callable[[], None]:
 def _scheduled_run(pipeline: Pipeline, cs: CollectorSettings) -> None:
     if pipeline.stop.is_set():
         return
-    report = pipeline.run_instance(cs)
+    try:
+        report = pipeline.run_instance(cs)
+    except StoreError as exc:
+        # The database is away (restarting, disk full): one sentence, and the next tick
+        # tries again; a traceback from the scheduler would say nothing more.
+        log.error("%s: %s", cs.name, exc)
+        return
     if report is not None:
         level = logging.INFO if report.outcome != "failed" else logging.ERROR
         log.log(level, "%s", report.summary())
