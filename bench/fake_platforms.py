@@ -43,6 +43,10 @@ def google_time(at: datetime) -> str:
     return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _unix(graph: str) -> float:
+    return datetime.strptime(graph, "%Y-%m-%dT%H:%M:%S%z").timestamp()
+
+
 def _token(offset: int) -> str:
     return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
 
@@ -85,7 +89,8 @@ class FakeGraph:
             self.comments[post_id] = comments
             self.posts.append(self._post(post_id, created, comments))
 
-    def _post(self, post_id: str, created: datetime, comments: list[dict[str, Any]]) -> dict[str, Any]:
+    def _post(self, post_id: str, created: datetime,
+              comments: list[dict[str, Any]]) -> dict[str, Any]:
         if self.kind == "facebook":
             # Post fields: developers.facebook.com/docs/graph-api/reference/post; updated_time
             # is "the time of the last comment that was left on the post".
@@ -95,7 +100,8 @@ class FakeGraph:
         # IG Media: developers.facebook.com/docs/instagram-platform/instagram-graph-api/
         # reference/ig-user/media (comments_count counts replies too).
         return {"id": post_id, "caption": "Info penyaluran bantuan sosial", "media_type": "IMAGE",
-                "media_product_type": "FEED", "permalink": f"https://www.instagram.com/p/{post_id[-6:]}/",
+                "media_product_type": "FEED",
+                "permalink": f"https://www.instagram.com/p/{post_id[-6:]}/",
                 "timestamp": graph_time(created), "comments_count": len(comments),
                 "username": "dinsoskarangasem"}
 
@@ -107,7 +113,8 @@ class FakeGraph:
             return {"id": cid, "message": text, "created_time": graph_time(at),
                     "from": {"id": f"1000{n}", "name": f"Warga {n}"}, "comment_count": 0,
                     "like_count": 0, "is_hidden": False,
-                    "permalink_url": f"https://www.facebook.com/{PAGE_ID}/posts/{post_id[-15:]}/?comment_id={n}"}
+                    "permalink_url": f"https://www.facebook.com/{PAGE_ID}/posts/"
+                                     f"{post_id[-15:]}/?comment_id={n}"}
         # developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/
         # ig-media/comments (§2.3–2.4)
         return {"id": f"1800{cid}", "text": text, "timestamp": graph_time(at), "like_count": 0,
@@ -125,8 +132,7 @@ class FakeGraph:
         if edge == self.listing:
             since, until = int(query["since"]), int(query["until"])
             stamp = "created_time" if self.kind == "facebook" else "timestamp"
-            listed = [p for p in self.posts
-                      if since <= datetime.strptime(p[stamp], "%Y-%m-%dT%H:%M:%S%z").timestamp() <= until]
+            listed = [p for p in self.posts if since <= _unix(p[stamp]) <= until]
             return 200, _paged(listed, query, int(query["limit"]), next_url)
         post_id = edge.removesuffix("/comments")
         if post_id in self.comments:
@@ -149,7 +155,8 @@ class FakeYoutube:
         for n, video in enumerate(self.videos):
             for t in range(2):
                 at = now - timedelta(days=1 + 3 * n, hours=2 * t)
-                self.threads.append(self._thread(video, f"Ugx{n:06d}{t}bench", at, texts[(n + t) % len(texts)]))
+                text = texts[(n + t) % len(texts)]
+                self.threads.append(self._thread(video, f"Ugx{n:06d}{t}bench", at, text))
         self.threads.sort(key=lambda t: t["snippet"]["topLevelComment"]["snippet"]["publishedAt"],
                           reverse=True)
 
