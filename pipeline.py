@@ -255,7 +255,11 @@ class Pipeline:
         if not force:
             with self.store.transaction() as conn:
                 state = store_state.load_state(conn, cs.name)
-            if state and state.retry_at and state.retry_at > self.clock():
+            now = self.clock()
+            # A wait decided by a clock since set back would last as long as the jump: one
+            # run now, and its outcome is dated by the corrected clock.
+            if (state and state.retry_at and state.retry_at > now
+                    and not store_state.recorded_ahead(state.last_run_at, now)):
                 return None
         return self.run(cs.build())
 

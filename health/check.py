@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pengaduan.store.state import FAILING, NEEDS_REAUTH, CollectorState
+from pengaduan.store.state import FAILING, NEEDS_REAUTH, CollectorState, recorded_ahead
 
 OK = "ok"
 FAILING_STATE = "failing"
@@ -93,13 +93,18 @@ def judge(
     if state is not None and state.health == NEEDS_REAUTH:
         return verdict(NEEDS_REAUTH_STATE, ADVICE[NEEDS_REAUTH_STATE])
     # From the last success, even across a restart (a process that was down for a day does not
-    # make its collectors fresh); from the start of watching only when none ever succeeded.
-    deadline = (last_success or watching_since) + window
+    # make its collectors fresh); from the start of watching only when none ever succeeded, or
+    # when the success is dated ahead of now (it would keep a dead collector looking fresh for
+    # as long as the clock was wrong).
+    since = watching_since
+    if last_success is not None and not recorded_ahead(last_success, now):
+        since = last_success
+    deadline = since + window
     paused = is_quota_pause(state, now)
     if paused and retry_at is not None:
         deadline = max(deadline, retry_at + window)
     if now > deadline:
-        silent_for = now - (last_success or watching_since)
+        silent_for = now - since
         what = "no successful run" if last_success else "never a successful run"
         return verdict(
             SILENT,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -15,6 +15,8 @@ HEALTHY = "ok"
 FAILING = "failing"
 NEEDS_REAUTH = "needs_reauth"
 UNKNOWN = "unknown"
+# More than ordinary skew between the servers that share a database.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,12 @@ class CollectorState:
     last_error: str | None
     failures: int
     retry_at: datetime | None
+
+
+def recorded_ahead(at: datetime | None, now: datetime) -> bool:
+    """Whether ``at`` was recorded by a clock that has since been set back (NTP correcting a
+    wrong clock, a VM restored): a time stored from it must not be waited for or trusted."""
+    return at is not None and at > now + CLOCK_SKEW
 
 
 def ensure_state(conn: Connection, collector: str, type_: str, now: datetime) -> None:
