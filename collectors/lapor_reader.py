@@ -268,14 +268,18 @@ def _read_csv(data: bytes, filename: str, match: Callable[[str], str | None]) ->
     best: tuple[int, str] | None = None
     for delimiter in (";", ","):
         head = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        for _, cells in zip(range(HEADER_SCAN_ROWS), head):
-            if any(match(c) == "tracking_id" for c in cells):
-                if best is None or len(cells) > best[0]:
-                    best = (len(cells), delimiter)
-                break
+        try:
+            for _, cells in zip(range(HEADER_SCAN_ROWS), head):
+                if any(match(c) == "tracking_id" for c in cells):
+                    if best is None or len(cells) > best[0]:
+                        best = (len(cells), delimiter)
+                    break
+        except csv.Error:  # a field over the csv module's limit (an unclosed quote): see below
+            continue
     delimiter = best[1] if best else ","
     rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    return _layout(rows, filename, match)
+    # Like a damaged workbook, a row the csv module refuses makes the file a quarantine entry.
+    return _layout(_guarded(rows, filename), filename, match)
 
 
 def _decode(data: bytes) -> str:
