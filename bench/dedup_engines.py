@@ -1,0 +1,130 @@
+"""The indexes the dedup benchmark compares, each behind one small interface, run one per
+process by ``dedup_index.py --engine NAME`` so their memory is measured apart.
+
+An engine: ``add(batch)`` indexes records, ``query(text)`` returns candidate record ids,
+``restart()`` says what a restart costs (seconds, how), ``close()``.
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+from dedup_records import Record
+from pengaduan.cases.dedup_index import LshIndex, MemoryKeyTable, Signature, SqlKeyTable
+from pengaduan.cases.similarity import BANDS, NUM_PERM, ROWS, normalize_for_matching, shingles
+from pengaduan.store.db import Store
+from pengaduan.store.schema import dedup_bands
+
+
+class Engine(Protocol):
+    def add(self, batch: Sequence[Record]) -> None: ...
+    def query(self, text: str, exclude: int) -> list[int]: ...
+    def restart(self) -> tuple[float, str]: ...
+    def close(self) -> None: ...
+
+
+def _pickle_round_trip(obj: object) -> tuple[object, float, str]:
+    """What "persisted by pickling" costs at start-up: loading the pickle (saving is not timed)."""
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    started = time.perf_counter()
+    loaded = pickle.loads(data)
+    return loaded, time.perf_counter() - started, f"pickle load, {len(data) / 1e6:.0f} MB"
+
+
+class OursMemory:
+    """``LshIndex`` over ``MemoryKeyTable``: the index with no database."""
+
+    def __init__(self, url: str | None = None):
+        self.index = LshIndex(MemoryKeyTable())
+
+    def add(self, batch: Sequence[Record]) -> None:
+        self.index.add_many([(r.id, Signature.of(r.text)) for r in batch])
+
+    def query(self, text: str, exclude: int) -> list[int]:
+        found = self.index.query_signature(Signature.of(text))
+        return [c.record_id for c in found.candidates if c.record_id != exclude]
+
+    def restart(self) -> tuple[float, str]:
+        self.index.table, seconds, how = _pickle_round_trip(self.index.table)  # type: ignore[assignment]
+        return seconds, how
+
+    def close(self) -> None:
+        pass
+
+
+class OursSql:
+    """``LshIndex`` over ``SqlKeyTable`` on the store's ``dedup_bands``: what ingestion uses.
+    A batch is one transaction, as an import batch is; each query reads through one open
+    connection, as a running service does."""
+
+    def __init__(self, url: str | None = None):
+        assert url, "a store URL"
+        self.url = url
+        self.store = Store(url)
+        self.store.ensure_schema()
+        self.reader = self.store.engine.connect()
+
+    def add(self, batch: Sequence[Record]) -> None:
+        signatures = [(r.id, Signature.of(r.text)) for r in batch]
+        with self.store.transaction() as conn:
+            LshIndex(SqlKeyTable(conn, dedup_bands, "band_key")).add_many(signatures)
+
+    def query(self, text: str, exclude: int) -> list[int]:
+        index = LshIndex(SqlKeyTable(self.reader, dedup_bands, "band_key"))
+        found = index.query_signature(Signature.of(text))
+        self.reader.rollback()  # end the read transaction: a reader must not pin old rows
+        return [c.record_id for c in found.candidates if c.record_id != exclude]
+
+    def restart(self) -> tuple[float, str]:
+        """Persisted in the store: a restart opens it and reads; nothing is rebuilt."""
+        self.close()
+        started = time.perf_counter()
+        self.store = Store(self.url)
+        self.reader = self.store.engine.connect()
+        self.query("pkh saya belum cair", -1)
+        return time.perf_counter() - started, "reopen the store + first query"
+
+    def close(self) -> None:
+        self.reader.close()
+        self.store.dispose()
+
+
+class Datasketch:
+    """datasketch ``MinHashLSH`` with our parameters (``NUM_PERM`` permutations, ``BANDS`` bands
+    of ``ROWS`` rows) on our shingles of our normalised text, built the fast way its docs
+    and ../shared/reference/dedup.md §5.2b describe: one shared permutation array, xxh32."""
+
+    def __init__(self, url: str | None = None):
+        import xxhash
+        from datasketch import MinHash, MinHashLSH
+
+        self.lsh = MinHashLSH(num_perm=NUM_PERM, params=(BANDS, ROWS))
+        proto = MinHash(num_perm=NUM_PERM, hashfunc=xxhash.xxh32_intdigest)
+        self.make = lambda: MinHash(num_perm=NUM_PERM, hashfunc=xxhash.xxh32_intdigest,
+                                    permutations=proto.permutations, scheme=proto.scheme)
+
+    def minhash(self, text: str):  # type: ignore[no-untyped-def]
+        m = self.make()
+        m.update_batch([g.encode() for g in shingles(normalize_for_matching(text))])
+        return m
+
+    def add(self, batch: Sequence[Record]) -> None:
+        for r in batch:
+            self.lsh.insert(r.id, self.minhash(r.text), check_duplication=False)
+
+    def query(self, text: str, exclude: int) -> list[int]:
+        return [k for k in self.lsh.query(self.minhash(text)) if k != exclude]
+
+    def restart(self) -> tuple[float, str]:
+        self.lsh, seconds, how = _pickle_round_trip(self.lsh)  # type: ignore[assignment]
+        return seconds, how
+
+    def close(self) -> None:
+        pass
+
+
+ENGINES: dict[str, type] = {"ours-memory": OursMemory, "ours-sql": OursSql,
+                            "datasketch": Datasketch}
