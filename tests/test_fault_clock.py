@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from faults import count
+from faults import count, sqlite_store, state_of  # noqa: F401  (sqlite_store: a fixture)
 from helpers import ListCollector, ListConfig, make_settings
 from pengaduan.collectors.facebook_page import FacebookPageCollector, FacebookPageConfig
 from pengaduan.errors import TransientError
@@ -46,11 +46,8 @@ class Clock:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store(f"sqlite:///{tmp_path}/pengaduan.db")
-    opened.ensure_schema()
-    yield opened
-    opened.dispose()
+def store(sqlite_store: Store) -> Store:
+    return sqlite_store
 
 
 def instance(items: list[dict], failing: bool = False) -> CollectorSettings:
@@ -62,13 +59,6 @@ def instance(items: list[dict], failing: bool = False) -> CollectorSettings:
 
 def complaints(n: int) -> list[dict]:
     return [{"id": f"c{i}", "body": f"Bantuan PKH keluarga {i} belum cair"} for i in range(n)]
-
-
-def state_of(store: Store) -> store_state.CollectorState:
-    with store.transaction() as conn:
-        found = store_state.load_state(conn, "list")
-    assert found is not None
-    return found
 
 
 def test_a_run_whose_clock_jumps_back_and_forth_stores_everything_once(
@@ -102,7 +92,7 @@ def test_a_backoff_decided_while_the_clock_ran_ahead_does_not_hold_the_collector
     pipeline = Pipeline(store, make_settings(store.url, tmp_path), clock=clock)
     failed = pipeline.run_instance(instance(complaints(4), failing=True))
     assert failed is not None and failed.outcome == "failed"
-    assert state_of(store).retry_at == NOW + DAY + timedelta(seconds=60)  # the first backoff
+    assert state_of(store, "list").retry_at == NOW + DAY + timedelta(seconds=60)  # the first backoff
     assert pipeline.run_instance(instance(complaints(4))) is None  # backing off, as it should
 
     clock.now = NOW + DAY - timedelta(minutes=1)  # ordinary skew: the backoff still holds
@@ -111,7 +101,7 @@ def test_a_backoff_decided_while_the_clock_ran_ahead_does_not_hold_the_collector
     time.sleep(0.6)
     report = pipeline.run_instance(instance(complaints(4)))
     assert report is not None and (report.outcome, report.new) == ("ok", 4)
-    state = state_of(store)
+    state = state_of(store, "list")
     assert (state.last_success_at, state.retry_at) == (NOW, None)
 
 
@@ -125,7 +115,7 @@ def test_a_success_dated_ahead_does_not_keep_a_dead_collector_looking_fresh(
     for minutes in range(0, 40, 10):
         clock.now = NOW + timedelta(minutes=minutes)
         pipeline.run(instance(complaints(2), failing=True).build())
-    state = state_of(store)
+    state = state_of(store, "list")
     assert state.last_success_at == NOW + DAY and state.health == store_state.FAILING
     watched = Watched("list", INTERVAL)
     later = NOW + timedelta(minutes=40)

@@ -13,17 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
-
-from helpers import make_settings
+from faults import count, pipeline, sqlite_store, state_of  # noqa: F401  (fixtures)
 from pengaduan.collectors.facebook_page import FacebookPageCollector, FacebookPageConfig
 from pengaduan.pipeline import Pipeline
 from pengaduan.settings import Secret
 from pengaduan.store import state as store_state
-from pengaduan.store.db import Store
 from pengaduan.store.schema import raw_items, records
 from services.graph_fixture_server import Fault, GraphPage, sample_page
 from test_facebook import TOKEN, graph_error
@@ -47,14 +43,6 @@ def page() -> Iterator[GraphPage]:
         yield served
 
 
-@pytest.fixture
-def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
-    store = Store(f"sqlite:///{tmp_path}/pengaduan.db")
-    store.ensure_schema()
-    yield Pipeline(store, make_settings(store.url, tmp_path))
-    store.dispose()
-
-
 def collector(page: GraphPage) -> FacebookPageCollector:
     config = FacebookPageConfig(
         page_id=page.page_id, access_token=Secret(TOKEN, "environment variable PENGADUAN_FB_TOKEN"),
@@ -68,11 +56,6 @@ def collector(page: GraphPage) -> FacebookPageCollector:
 def comments_path(page: GraphPage, post: int) -> str:
     """The comments edge of post ``post`` (0 = the oldest, read first)."""
     return f"{sorted(page.comments)[post]}/comments"
-
-
-def count(pipeline: Pipeline, table) -> int:  # type: ignore[no-untyped-def]
-    with pipeline.store.transaction() as conn:
-        return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
 def fault(**kw) -> Fault:  # type: ignore[no-untyped-def]
@@ -104,7 +87,7 @@ def test_a_fault_that_passes_is_retried_and_the_run_completes(
     assert (report.outcome, report.new) == ("ok", POSTS * COMMENTS), report.summary()
     assert slept == sleeps
     assert page.calls(injected.path) == COMMENT_PAGES + 1  # the faulted request, sent again
-    assert count(pipeline, raw_items) == count(pipeline, records) == POSTS * COMMENTS
+    assert count(pipeline.store, raw_items) == count(pipeline.store, records) == POSTS * COMMENTS
 
 
 # Faults that outlast the client's attempts: the error each must give, and how long the
@@ -138,13 +121,12 @@ def test_a_fault_that_persists_fails_clearly_keeps_earlier_batches_and_the_next_
     assert report.outcome == "failed"
     assert report.error and report.error.startswith("collector fb: GET /v23.0/") and message in report.error
     assert TOKEN not in report.error
-    with pipeline.store.transaction() as conn:
-        state = store_state.load_state(conn, "fb")
-    assert state is not None and state.health == store_state.FAILING
+    state = state_of(pipeline.store, "fb")
+    assert state.health == store_state.FAILING
     assert state.retry_at is not None
     assert timedelta(seconds=wait - 5) < state.retry_at - before < timedelta(seconds=wait + 30)
     # The two older posts' batches were committed before the fault and stay.
-    assert count(pipeline, records) == (POSTS - 1) * COMMENTS
+    assert count(pipeline.store, records) == (POSTS - 1) * COMMENTS
     assert set(state.cursor["posts"]) == set(sorted(page.comments)[: POSTS - 1])
     assert state.cursor["watermark"] is None  # the page was not read to its end
 
@@ -153,4 +135,4 @@ def test_a_fault_that_persists_fails_clearly_keeps_earlier_batches_and_the_next_
     again = pipeline.run(collector(page))
     assert (again.outcome, again.new, again.updated) == ("ok", COMMENTS, 0), again.summary()
     assert [page.calls(comments_path(page, n)) for n in range(POSTS - 1)] == older  # not re-read
-    assert count(pipeline, raw_items) == count(pipeline, records) == POSTS * COMMENTS
+    assert count(pipeline.store, raw_items) == count(pipeline.store, records) == POSTS * COMMENTS

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from faults import count, no_tracebacks, unavailable  # noqa: F401  (no_tracebacks: a fixture)
+from faults import count, no_tracebacks, pipeline, sqlite_store, state_of, unavailable  # noqa: F401
 from helpers import ROOT, ListCollector, ListConfig, make_settings
 from pengaduan.pipeline import Pipeline, RunReport, serve
 from pengaduan.settings import CollectorSettings
@@ -109,14 +109,6 @@ def mailbox(imap_account: ImapAccount) -> Iterator[ImapAccount]:
     imap_account.server.start()  # whatever the test did to it, the session's server runs on
 
 
-@pytest.fixture
-def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
-    store = Store(f"sqlite:///{tmp_path}/pengaduan.db")
-    store.ensure_schema()
-    yield Pipeline(store, make_settings(store.url, tmp_path))
-    store.dispose()
-
-
 def test_imap_server_restarted_between_batches_the_run_reconnects_and_completes(
     mailbox: ImapAccount, pipeline: Pipeline
 ) -> None:
@@ -133,9 +125,8 @@ def test_imap_server_stopped_mid_run_fails_transiently_and_the_next_run_resumes(
                           progress=after_batch(2, mailbox.server.shutdown))
     assert (report.outcome, report.new) == ("failed", 6)
     assert report.error and "cannot connect" in report.error and "will retry" in report.error
-    with pipeline.store.transaction() as conn:
-        state = store_state.load_state(conn, "mail")
-    assert state and state.health == store_state.FAILING and state.retry_at is not None
+    state = state_of(pipeline.store, "mail")
+    assert state.health == store_state.FAILING and state.retry_at is not None
     assert state.cursor["folders"]["INBOX"]["last_uid"] == 6  # what was committed stays
 
     mailbox.server.start()
