@@ -147,7 +147,9 @@ def _read_from(path: Path, offset: int, lines: int = 30) -> str:
 def _parent_death_signal_setter():
     """A preexec_fn asking the kernel to send SIGTERM (Dovecot's clean shutdown) to the master
     when the process that started it dies, so a killed test run leaves no server behind.
-    Linux only; ctypes is loaded here, in the parent."""
+    Linux only; ctypes is loaded here, in the parent. The kernel means the *thread* that
+    started it: start (and restart) the server from a thread that outlives it, such as the
+    test's own, never from a short-lived helper thread."""
     try:
         import ctypes
 

@@ -124,6 +124,8 @@ def _tail(path: Path, lines: int = 30) -> str:
 def _parent_death_signal_setter():
     """A preexec_fn asking the kernel to send SIGQUIT (immediate shutdown) to the server when
     the process that started it dies, so a killed test run leaves no server behind. Linux only.
+    The kernel means the *thread* that started it: start (and restart) a server from a thread
+    that outlives it, such as the test's own, never from a short-lived helper thread.
 
     ctypes is loaded here, in the parent: after the switch to the unprivileged user the child
     may not be allowed to read the Python installation (e.g. pyenv under /root).
