@@ -242,8 +242,9 @@ class LshIndex:
 
 
 def collect(keys: Iterable[int | str], members: Mapping[int | str, Sequence[int]], cap: int,
-            exclude: int | None = None) -> QueryResult:
-    """Candidates from looked-up buckets: full buckets count as saturated, not as members."""
+            exclude: int | None = None, limit: int | None = None) -> QueryResult:
+    """Candidates from looked-up buckets: full buckets count as saturated, not as members;
+    ``limit``: only that many, most shared bands first (cheaper than all of them sorted)."""
     result = QueryResult()
     shared: Counter[int] = Counter()
     for key in keys:
@@ -251,8 +252,9 @@ def collect(keys: Iterable[int | str], members: Mapping[int | str, Sequence[int]
         if len(bucket) >= cap:
             result.saturated += 1
             continue
-        shared.update(r for r in bucket if r != exclude)
-    result.candidates = [Candidate(r, n) for r, n in shared.most_common()]
+        shared.update(bucket)  # a list: counted in C, unlike a filtering generator
+    shared.pop(exclude, None)  # type: ignore[arg-type]
+    result.candidates = [Candidate(r, n) for r, n in shared.most_common(limit)]
     return result
 
 

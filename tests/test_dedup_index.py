@@ -14,6 +14,7 @@ from pengaduan.cases.dedup_index import (
     MemoryKeyTable,
     Signature,
     SqlKeyTable,
+    collect,
     lsh_keys,
 )
 from pengaduan.cases.similarity import BANDS
@@ -86,3 +87,11 @@ def test_sql_key_table_finds_a_retyped_text_and_reports_full_buckets(store: Stor
         assert list(members[boiler[0]]) == []
         assert sorted(table.members(Signature.of(TEXT).keys[:1]).popitem()[1]) == [1]
         assert index.query("PKH saya belum cair di desa Bebandem").saturated == BANDS
+
+
+def test_collect_counts_shared_bands_skips_full_buckets_and_the_record_itself() -> None:
+    members = {1: [7, 8], 2: [8, 9], 3: [8, 7], 4: FullBucket(40), 5: [5] * 40}
+    found = collect([1, 2, 3, 4, 5, 6], members, cap=40, exclude=9)
+    assert [(c.record_id, c.bands) for c in found.candidates] == [(8, 3), (7, 2)]
+    assert found.saturated == 2
+    assert [c.record_id for c in collect([1, 2, 3], members, 40, limit=1).candidates] == [8]
