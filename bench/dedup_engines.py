@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from dedup_records import Record
-from pengaduan.cases.dedup_index import LshIndex, MemoryKeyTable, Signature, SqlKeyTable
+from pengaduan.cases.dedup_index import BUCKET_CAP, LshIndex, MemoryKeyTable, Signature, SqlKeyTable
 from pengaduan.cases.similarity import BANDS, NUM_PERM, ROWS, normalize_for_matching, shingles
 from pengaduan.store.db import Store
 from pengaduan.store.schema import dedup_bands
@@ -37,8 +37,8 @@ def _pickle_round_trip(obj: object) -> tuple[object, float, str]:
 class OursMemory:
     """``LshIndex`` over ``MemoryKeyTable``: the index with no database."""
 
-    def __init__(self, url: str | None = None):
-        self.index = LshIndex(MemoryKeyTable())
+    def __init__(self, url: str | None = None, cap: int = BUCKET_CAP):
+        self.index = LshIndex(MemoryKeyTable(), cap)
 
     def add(self, batch: Sequence[Record]) -> None:
         self.index.add_many([(r.id, Signature.of(r.text)) for r in batch])
@@ -60,9 +60,10 @@ class OursSql:
     A batch is one transaction, as an import batch is; each query reads through one open
     connection, as a running service does."""
 
-    def __init__(self, url: str | None = None):
+    def __init__(self, url: str | None = None, cap: int = BUCKET_CAP):
         assert url, "a store URL"
         self.url = url
+        self.cap = cap
         self.store = Store(url)
         self.store.ensure_schema()
         self.reader = self.store.engine.connect()
@@ -70,10 +71,10 @@ class OursSql:
     def add(self, batch: Sequence[Record]) -> None:
         signatures = [(r.id, Signature.of(r.text)) for r in batch]
         with self.store.transaction() as conn:
-            LshIndex(SqlKeyTable(conn, dedup_bands, "band_key")).add_many(signatures)
+            LshIndex(SqlKeyTable(conn, dedup_bands, "band_key", self.cap), self.cap).add_many(signatures)
 
     def query(self, text: str, exclude: int) -> list[int]:
-        index = LshIndex(SqlKeyTable(self.reader, dedup_bands, "band_key"))
+        index = LshIndex(SqlKeyTable(self.reader, dedup_bands, "band_key", self.cap), self.cap)
         found = index.query_signature(Signature.of(text))
         self.reader.rollback()  # end the read transaction: a reader must not pin old rows
         return [c.record_id for c in found.candidates if c.record_id != exclude]
@@ -97,7 +98,7 @@ class Datasketch:
     of ``ROWS`` rows) on our shingles of our normalised text, built the fast way its docs
     and ../shared/reference/dedup.md §5.2b describe: one shared permutation array, xxh32."""
 
-    def __init__(self, url: str | None = None):
+    def __init__(self, url: str | None = None, cap: int = BUCKET_CAP):  # no cap: it has none
         import xxhash
         from datasketch import MinHash, MinHashLSH
 

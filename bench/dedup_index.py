@@ -47,6 +47,7 @@ sys.path.insert(0, str(HERE))
 
 from common import Phase, machine  # noqa: E402
 from dedup_records import Record, generate  # noqa: E402
+from pengaduan.cases.dedup_index import BUCKET_CAP  # noqa: E402
 from pengaduan.cases.similarity import jaccard, normalize_for_matching, shingles  # noqa: E402
 from pengaduan.store.db import display_url  # noqa: E402
 
@@ -146,11 +147,12 @@ def _rss_mb() -> tuple[float, float]:
         return peak, peak
 
 
-def run_engine(name: str, path: Path, queries_path: Path, url: str | None) -> dict[str, object]:
+def run_engine(name: str, path: Path, queries_path: Path, url: str | None,
+               cap: int) -> dict[str, object]:
     from dedup_engines import ENGINES
 
     queries = [Query(**q) for q in json.loads(queries_path.read_text())]
-    engine = ENGINES[name](url)
+    engine = ENGINES[name](url, cap)
     before, _ = _rss_mb()
     seconds = cpu = 0.0
     count = 0
@@ -209,7 +211,7 @@ class Result:
 
 def run(records: int, quick: bool = False, queries: int = 2000, sample: int = 20_000,
         pg: str | None = None, engines: list[str] | None = None,
-        workdir: Path | None = None, jobs: int = 1) -> list[Phase]:
+        workdir: Path | None = None, jobs: int = 1, cap: int = BUCKET_CAP) -> list[Phase]:
     """Everything, printed as it goes; each engine's figures as a ``Phase`` too (insert time
     as seconds and cpu, the rest in ``result``) for ``bench/run.py``. ``pg``: an empty
     database's URL, or "private" for a throwaway server."""
@@ -238,7 +240,7 @@ def run(records: int, quick: bool = False, queries: int = 2000, sample: int = 20
         urls = {"ours-sqlite": f"sqlite:///{own / 'dedup.db'}", "ours-postgresql": pg}
         with ThreadPoolExecutor(max(1, jobs)) as pool:  # threads only wait for the children
             for name, figures in zip(names, pool.map(
-                    lambda name: _child(name, path, queries_path, urls.get(name)), names)):
+                    lambda name: _child(name, path, queries_path, urls.get(name), cap), names)):
                 results.append(Result(name, figures))
         print_table(results, jobs)
     finally:
@@ -252,12 +254,13 @@ def run(records: int, quick: bool = False, queries: int = 2000, sample: int = 20
                   summary(r)) for r in results]
 
 
-def _child(name: str, path: Path, queries_path: Path, url: str | None) -> dict[str, object]:
+def _child(name: str, path: Path, queries_path: Path, url: str | None,
+           cap: int) -> dict[str, object]:
     engine = "ours-sql" if name in ("ours-sqlite", "ours-postgresql") else name
     print(f"running {name}{' on ' + display_url(url) if url else ''} ...", flush=True)
     out = subprocess.run(
         [sys.executable, __file__, "--engine", engine, "--file", str(path),
-         "--queries-file", str(queries_path)] + (["--url", url] if url else []),
+         "--queries-file", str(queries_path), "--cap", str(cap)] + (["--url", url] if url else []),
         capture_output=True, text=True)
     if out.returncode:
         raise RuntimeError(f"{name} failed:\n{out.stderr[-3000:]}")
@@ -321,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="engines run side by side (a busy machine: compare CPU figures)")
     parser.add_argument("--engines", help="comma-separated subset of: datasketch, ours-memory, "
                         "ours-sqlite, ours-postgresql")
+    parser.add_argument("--cap", type=int, default=BUCKET_CAP,
+                        help=f"our bucket cap (default BUCKET_CAP, {BUCKET_CAP}): the recall/cost knob")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the SQLite store in DIR")
     parser.add_argument("--engine", help=argparse.SUPPRESS)  # the per-engine child process
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
@@ -328,15 +333,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.engine:
-        print(json.dumps(run_engine(args.engine, args.file, args.queries_file, args.url)))
+        print(json.dumps(run_engine(args.engine, args.file, args.queries_file, args.url, args.cap)))
         return 0
     size = min(args.records, QUICK_RECORDS) if args.quick else args.records
-    for key, value in machine(("records", f"{size:,}{' (quick)' if args.quick else ''}")):
+    for key, value in machine(("records", f"{size:,}{' (quick)' if args.quick else ''}"),
+                              ("our bucket cap", str(args.cap))):
         print(f"- {key}: {value}")
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
     run(args.records, args.quick, args.queries, args.sample, args.pg,
-        args.engines.split(",") if args.engines else None, args.keep, args.jobs)
+        args.engines.split(",") if args.engines else None, args.keep, args.jobs, args.cap)
     print(f"- load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
