@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -239,10 +239,11 @@ def run(records: int, quick: bool = False, queries: int = 2000, sample: int = 20
             print("PostgreSQL: a private server (tests/services/postgres.py, fsync off)")
         urls = {"ours-sqlite": f"sqlite:///{own / 'dedup.db'}", "ours-postgresql": pg}
         with ThreadPoolExecutor(max(1, jobs)) as pool:  # threads only wait for the children
-            for name, figures in zip(names, pool.map(
-                    lambda name: _child(name, path, queries_path, urls.get(name), cap), names)):
-                results.append(Result(name, figures))
-        print_table(results, jobs)
+            running = {pool.submit(_child, name, path, queries_path, urls.get(name), cap): name
+                       for name in names}
+            for done in as_completed(running):  # the table so far: a long run keeps its figures
+                results.append(Result(running[done], done.result()))
+                print_table(results, jobs)
     finally:
         if server is not None:
             server.stop()
