@@ -24,6 +24,7 @@ from pengaduan.collectors.registry import collector_types
 from pengaduan.errors import AuthError, CollectorError, RecordError, StoreError, TransientError
 from pengaduan.normalizer.pii import mask_for_log
 from pengaduan.settings import CollectorSettings, Settings
+from pengaduan.store import leases as store_leases
 from pengaduan.store import quarantine as store_quarantine
 from pengaduan.store import state as store_state
 from pengaduan.store.db import Store
@@ -40,7 +41,7 @@ def utcnow() -> datetime:
 @dataclass
 class RunReport:
     collector: str
-    outcome: str = "ok"  # ok | failed | interrupted
+    outcome: str = "ok"  # ok | failed | interrupted | skipped (another process runs it)
     fetched: int = 0
     new: int = 0
     updated: int = 0
@@ -62,12 +63,14 @@ class RunReport:
         }
 
     def summary(self) -> str:
+        if self.outcome == "skipped":
+            return f"{self.collector}: not run: {self.error}"
         text = (
             f"{self.collector}: {self.fetched} fetched, {self.new} new, {self.updated} updated, "
             f"{self.unchanged} unchanged, {self.quarantined} quarantined, "
             f"{self.cases_opened} cases opened"
         )
-        return text if self.error is None else f"{text}; failed: {self.error}"
+        return text if self.error is None else f"{text}; {self.outcome}: {self.error}"
 
 
 def normalize_item(cls: type[Collector], item: RawItem) -> Outcome:
@@ -99,6 +102,8 @@ class Pipeline:
         self.settings = settings
         self.clock = clock
         self.stop = stop or threading.Event()
+        # This pipeline's name in the collector leases (store/leases.py).
+        self.holder = store_leases.new_holder()
 
     # --- one batch ---------------------------------------------------------------------
 
@@ -110,6 +115,9 @@ class Pipeline:
         with self.store.transaction() as conn:
             saved, opened = self._store_outcomes(conn, collector, outcomes, now)
             store_state.save_cursor(conn, collector.name, batch.cursor, now)
+            # Last, so the lease is renewed as the batch commits; a process that lost it
+            # rolls the batch back here (the fence, store/leases.py).
+            store_leases.hold(conn, collector.name, self.holder, self.settings.scheduler.lease)
         report.last_cursor = batch.cursor
         report.cases_opened += opened
         report.fetched += len(batch.items)
@@ -134,6 +142,8 @@ class Pipeline:
         saved = save_outcomes(
             conn, collector.name, collector.channel, outcomes, now, collector.key_space
         )
+        if saved.new or saved.updated:
+            store_leases.lock_linking(conn)
         opened = link_saved(
             conn, collector.channel, saved, self.settings.calendar,
             self.settings.due_working_days, now, linking=self.settings.linking,
@@ -180,9 +190,38 @@ class Pipeline:
         collector: Collector,
         fetch: Callable[[Cursor | None], Iterable[Batch]] | None = None,
         progress: Callable[[int], None] | None = None,
+        min_gap: float = 0.0,
     ) -> RunReport:
-        """Fetch from the stored cursor and save batch by batch; health and run log kept."""
+        """Fetch from the stored cursor and save batch by batch; health and run log kept.
+
+        One process at a time runs a collector: the run holds its lease (store/leases.py) from
+        before it reads the cursor to its end. While another process holds it, or (``min_gap``
+        seconds) ran it that recently, nothing is fetched and the outcome is ``skipped``.
+        """
         report = RunReport(collector.name)
+        refused = store_leases.take(
+            self.store, collector.name, self.holder, self.settings.scheduler.lease, min_gap
+        )
+        if refused:
+            report.outcome, report.error = "skipped", refused
+            collector.close()
+            return report
+        keeper = store_leases.KeepAlive(
+            self.store, collector.name, self.holder, self.settings.scheduler.lease
+        )
+        try:
+            return self._run_held(collector, fetch, progress, report, keeper)
+        finally:
+            keeper.stop()
+
+    def _run_held(
+        self,
+        collector: Collector,
+        fetch: Callable[[Cursor | None], Iterable[Batch]] | None,
+        progress: Callable[[int], None] | None,
+        report: RunReport,
+        keeper: store_leases.KeepAlive,
+    ) -> RunReport:
         started = self.clock()
         with self.store.transaction() as conn:
             store_state.ensure_state(conn, collector.name, collector.type, started)
@@ -200,6 +239,8 @@ class Pipeline:
                 if self.stop.is_set():
                     report.outcome = "interrupted"
                     break
+        except store_leases.LeaseLost as exc:
+            report.outcome, report.error = "interrupted", str(exc)
         except AuthError as exc:
             report.outcome, report.error, health = "failed", str(exc), store_state.NEEDS_REAUTH
         except TransientError as exc:
@@ -212,6 +253,7 @@ class Pipeline:
             report.outcome, health = "failed", store_state.FAILING
             report.error = f"unexpected {type(exc).__name__}: {mask_for_log(str(exc))}"
         finally:
+            keeper.stop()
             close = getattr(batches, "close", None)
             if close:
                 close()
@@ -219,7 +261,9 @@ class Pipeline:
         finished = self.clock()
         try:
             with self.store.transaction() as conn:
-                if report.outcome == "failed":
+                # A run that lost its lease leaves the collector's state to the new holder.
+                held = store_leases.release(conn, collector.name, self.holder)
+                if held and report.outcome == "failed":
                     failures = (state.failures if state else 0) + 1
                     # The source's own word on when to come back beats our guess.
                     retry_at = retry_at or finished + self.backoff(
@@ -228,7 +272,7 @@ class Pipeline:
                     store_state.mark_failure(
                         conn, collector.name, health, report.error or "", finished, retry_at
                     )
-                else:
+                elif held:
                     store_state.mark_success(conn, collector.name, finished)
                 store_state.finish_run(
                     conn, run_id, report.outcome, report.counts(), report.error, finished
@@ -261,7 +305,8 @@ class Pipeline:
             if (state and state.retry_at and state.retry_at > now
                     and not store_state.recorded_ahead(state.last_run_at, now)):
                 return None
-        return self.run(cs.build())
+        # Other processes run it on their own schedules: not again within half an interval.
+        return self.run(cs.build(), min_gap=0.0 if force else cs.interval / 2)
 
     # --- quarantine --------------------------------------------------------------------
 
@@ -409,5 +454,5 @@ def _scheduled_run(pipeline: Pipeline, cs: CollectorSettings) -> None:
         log.error("%s: %s", cs.name, exc)
         return
     if report is not None:
-        level = logging.INFO if report.outcome != "failed" else logging.ERROR
+        level = {"failed": logging.ERROR, "skipped": logging.DEBUG}.get(report.outcome, logging.INFO)
         log.log(level, "%s", report.summary())

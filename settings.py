@@ -68,6 +68,8 @@ class CollectorSettings:
 class SchedulerSettings:
     retry_initial: float = 60.0
     retry_max: float = 3600.0
+    # How long a process may go silent before another takes its collectors over (store/leases.py).
+    lease: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -160,11 +162,14 @@ def parse_settings(data: Mapping[str, Any], base: Path, path: Path | None = None
         due_days = 1
 
     sched = _table(data, "scheduler", problems)
-    _unknown(sched, {"retry_initial", "retry_max"}, "[scheduler]", problems)
+    _unknown(sched, {"retry_initial", "retry_max", "lease"}, "[scheduler]", problems)
     scheduler = SchedulerSettings(
         retry_initial=_duration(sched.get("retry_initial", "1m"), "[scheduler] retry_initial", problems),
         retry_max=_duration(sched.get("retry_max", "1h"), "[scheduler] retry_max", problems),
+        lease=_duration(sched.get("lease", "1m"), "[scheduler] lease", problems),
     )
+    if scheduler.lease < 1:
+        problems.append("[scheduler] lease must be at least 1s (a minute suits most sites)")
 
     privacy = _table(data, "privacy", problems)
     _unknown(privacy, {"reveal_users", "nik_hash_key"}, "[privacy]", problems)

@@ -15,6 +15,7 @@ from pengaduan.collectors.mail_archive import MailArchiveCollector, MailArchiveC
 from pengaduan.errors import ConfigError
 from pengaduan.health.snapshot import case_counts
 from pengaduan.pipeline import Pipeline, RunReport, serve
+from pengaduan.store import leases as store_leases
 from pengaduan.store import quarantine as store_quarantine
 from pengaduan.store import state as store_state
 from pengaduan.store.db import Store, display_url
@@ -63,6 +64,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 log = logging.getLogger("pengaduan")
 SHOWN_PARKED = 20
+# Outcomes of a run asked for by hand that did not do what was asked (skipped: another
+# process holds the collector's lease).
+NOT_DONE = ("failed", "skipped")
 
 
 def _print_report(report: RunReport) -> None:
@@ -73,7 +77,7 @@ def _print_report(report: RunReport) -> None:
     if len(report.parked) > SHOWN_PARKED:
         print(f"  … and {len(report.parked) - SHOWN_PARKED} more: see 'pengaduan quarantine list'",
               file=sys.stderr)
-    print(report.summary(), file=sys.stderr if report.outcome == "failed" else sys.stdout)
+    print(report.summary(), file=sys.stderr if report.outcome in NOT_DONE else sys.stdout)
 
 
 def run_command(ctx: Context, args: argparse.Namespace) -> int:
@@ -103,7 +107,7 @@ def collect_command(ctx: Context, args: argparse.Namespace) -> int:
         raise ConfigError(f"no collector named {args.name!r} in the settings (known: {known})")
     report = Pipeline(ctx.store(), ctx.settings).run(cs.build())
     _print_report(report)
-    return 1 if report.outcome == "failed" else 0
+    return 1 if report.outcome in NOT_DONE else 0
 
 
 def import_lapor(ctx: Context, args: argparse.Namespace) -> int:
@@ -120,7 +124,7 @@ def import_lapor(ctx: Context, args: argparse.Namespace) -> int:
     _print_report(report)
     if report.outcome == "ok" and report.fetched == 0 and not report.notes:
         print("nothing new: these files were imported before", file=sys.stderr)
-    return 1 if report.outcome == "failed" else 0
+    return 1 if report.outcome in NOT_DONE else 0
 
 
 def import_email(ctx: Context, args: argparse.Namespace) -> int:
@@ -135,7 +139,7 @@ def import_email(ctx: Context, args: argparse.Namespace) -> int:
     )
     progress.done()
     _print_report(report)
-    return 1 if report.outcome == "failed" else 0
+    return 1 if report.outcome in NOT_DONE else 0
 
 
 def _lapor_collector(ctx: Context, name: str | None) -> LaporExportCollector:
@@ -186,6 +190,7 @@ def status_command(ctx: Context, args: argparse.Namespace) -> int:
         states = {s.collector: s for s in store_state.all_states(conn)}
         runs = store_state.last_runs(conn)
         parked = store_quarantine.count_open(conn)
+        leases = store_leases.live_leases(conn)
     names = sorted(set(states) | set(ctx.settings.collectors))
     if not names:
         print("no collectors configured or seen yet")
@@ -205,6 +210,8 @@ def status_command(ctx: Context, args: argparse.Namespace) -> int:
             health += " (disabled)"
         if state and state.retry_at and state.retry_at > now and state.health != store_state.HEALTHY:
             health += f", retry {local(state.retry_at)}"
+        if name in leases:  # host:pid of the process running it now
+            health += f", running on {leases[name].holder.rsplit(':', 1)[0]}"
         items = f"{run['fetched']} fetched, {run['new']} new" if run else "-"
         rows.append([
             name, cs.type if cs else (state.type if state else "?"), health,

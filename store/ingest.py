@@ -168,61 +168,109 @@ def _save_round(
     result: SaveResult,
 ) -> None:
     raw_ids = save_raw_items(conn, collector, [o.item for o in outcomes], now)
-    existing = _current_records(conn, key_space, [o.item.source_id for o in outcomes if o.record])
-    new_rows: list[dict] = []
-    new_records: list[ComplaintRecord] = []
+    to_quarantine: list[dict] = []
+    pending: list[tuple[ComplaintRecord, int]] = []
+    for outcome, raw_id in zip(outcomes, raw_ids):
+        if outcome.record is not None:
+            pending.append((outcome.record, raw_id))
+            continue
+        to_quarantine.append(
+            {
+                "raw_item_id": raw_id,
+                "collector": collector,
+                "channel": channel,
+                "source_id": outcome.item.source_id,
+                "reason": outcome.reason or "unknown reason",
+                "created_at": now,
+                "attempts": 1,
+            }
+        )
+    existing = _current_records(conn, key_space, [record.source_id for record, _ in pending])
+    new, changed = _split(pending, existing, result)
+    taken = _insert_new(conn, key_space, new, now, result)
+    if taken or (changed and conn.dialect.name == "postgresql"):
+        # Another process may have stored or changed these since they were read: its insert
+        # committed while ours waited on the key (``taken``), or its update is in flight. Read
+        # them again, locked, and compare with what is there now. SQLite needs no second look:
+        # its write lock is taken at BEGIN, so what was read is still current.
+        again = changed + taken
+        locked = _current_records(conn, key_space, [r.source_id for r, _ in again], lock=True)
+        existing.update(locked)
+        _, changed = _split(again, locked, result)  # none is new: records are never deleted
     revisions: list[dict] = []
     changes: list[dict] = []
-    to_quarantine: list[dict] = []
-    for outcome, raw_id in zip(outcomes, raw_ids):
-        if outcome.record is None:
-            to_quarantine.append(
-                {
-                    "raw_item_id": raw_id,
-                    "collector": collector,
-                    "channel": channel,
-                    "source_id": outcome.item.source_id,
-                    "reason": outcome.reason or "unknown reason",
-                    "created_at": now,
-                    "attempts": 1,
-                }
-            )
-            continue
-        record = outcome.record
-        current = existing.get(record.source_id)
-        if current is not None:
-            record = _keep_staff_decisions(record, current)
+    for record, raw_id in changed:
+        current = existing[record.source_id]
+        record = _keep_staff_decisions(record, current)
         content = record.content()
-        digest = sha256(canonical_json(content))
-        if current is None:
-            new_rows.append(_record_row(key_space, record, content, digest, raw_id, now, 1))
-            new_records.append(record)
-        elif current["content_sha256"] == digest:
-            result.unchanged += 1
-        else:
-            revisions.append(_revision_row(current, now))
-            changes.append(_change_row(current, record, content, digest, raw_id, now))
-            result.updated.append(SavedRecord(current["id"], record, current["content"]))
+        revisions.append(_revision_row(current, now))
+        changes.append(
+            _change_row(current, record, content, sha256(canonical_json(content)), raw_id, now)
+        )
+        result.updated.append(SavedRecord(current["id"], record, current["content"]))
     if changes:
         # Each record at most once in a round: the same statements as one per record, run as
         # two executemany calls rather than two statements built and compiled per record.
         conn.execute(insert(record_revisions), revisions)
         conn.execute(_UPDATE_RECORD, changes)
-    if new_rows:
-        # Matched by source id (unique in a round), so the rows may come back in any order
-        # and SQLite can insert them in batches rather than one statement per row.
-        record_ids = {
-            source_id: rid
-            for rid, source_id in conn.execute(
-                insert(records).returning(records.c.id, records.c.source_id), new_rows
-            )
-        }
-        result.new.extend(
-            SavedRecord(record_ids[record.source_id], record, None) for record in new_records
-        )
     before = len(to_quarantine)
     insert_ignore(conn, quarantine, to_quarantine, ["raw_item_id"])
     result.quarantined += before
+
+
+Pending = list[tuple[ComplaintRecord, int]]  # records with the raw item id of each
+
+
+def _split(pending: Pending, existing: dict[str, dict], result: SaveResult) -> tuple[Pending, Pending]:
+    """The records not stored yet, and those whose content changed; counts the unchanged."""
+    new: Pending = []
+    changed: Pending = []
+    for record, raw_id in pending:
+        current = existing.get(record.source_id)
+        if current is None:
+            new.append((record, raw_id))
+        elif current["content_sha256"] == _digest(_keep_staff_decisions(record, current)):
+            result.unchanged += 1
+        else:
+            changed.append((record, raw_id))
+    return new, changed
+
+
+def _digest(record: ComplaintRecord) -> str:
+    return sha256(canonical_json(record.content()))
+
+
+def _insert_new(
+    conn: Connection, key_space: str, new: Pending, now: datetime, result: SaveResult
+) -> Pending:
+    """Insert the new records; returns those another process inserted first (PostgreSQL:
+    ON CONFLICT waited for its commit), which are versions of its records, not new ones."""
+    if not new:
+        return []
+    rows = []
+    for record, raw_id in new:
+        content = record.content()
+        rows.append(_record_row(key_space, record, content, sha256(canonical_json(content)),
+                                raw_id, now, 1))
+    # Matched by source id (unique in a round), so the rows may come back in any order and
+    # SQLite can insert them in batches rather than one statement per row. In key order, so
+    # two processes inserting overlapping keys wait on each other in one order, never in a cycle.
+    rows.sort(key=lambda row: row["source_id"])
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    record_ids = {
+        source_id: rid
+        for rid, source_id in conn.execute(
+            dialect.insert(records)
+            .on_conflict_do_nothing(index_elements=["collector", "source_id"])
+            .returning(records.c.id, records.c.source_id),
+            rows,
+        )
+    }
+    result.new.extend(
+        SavedRecord(record_ids[record.source_id], record, None)
+        for record, _ in new if record.source_id in record_ids
+    )
+    return [(record, raw_id) for record, raw_id in new if record.source_id not in record_ids]
 
 
 def _record_row(
@@ -320,7 +368,11 @@ def _keep_staff_decisions(record: ComplaintRecord, current: dict) -> ComplaintRe
     return dataclasses.replace(record, **changes) if changes else record
 
 
-def _current_records(conn: Connection, collector: str, source_ids: list[str]) -> dict[str, dict]:
+def _current_records(
+    conn: Connection, collector: str, source_ids: list[str], lock: bool = False
+) -> dict[str, dict]:
+    """The stored version of each record; ``lock``: row-locked until the transaction ends,
+    taken in key order (no lock cycle between two processes)."""
     found: dict[str, dict] = {}
     columns = [
         records.c.id,
@@ -335,11 +387,12 @@ def _current_records(conn: Connection, collector: str, source_ids: list[str]) ->
     ]
     with planned_per_call(conn):
         for chunk in _chunks(sorted(set(source_ids)), 500):
-            for row in conn.execute(
-                select(*columns).where(
-                    records.c.collector == collector, records.c.source_id.in_(chunk)
-                )
-            ).mappings():
+            query = select(*columns).where(
+                records.c.collector == collector, records.c.source_id.in_(chunk)
+            )
+            if lock:
+                query = query.order_by(records.c.source_id).with_for_update()
+            for row in conn.execute(query).mappings():
                 found[row["source_id"]] = dict(row)
     return found
 

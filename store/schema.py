@@ -284,3 +284,19 @@ case_relations = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("created_by", String(100), nullable=False),
 )
+
+
+# --- scale-out (issue 7): which process runs each collector instance -----------------------
+
+# One row per collector instance ever leased. ``holder`` (host:pid:random, one per pipeline)
+# runs it until ``expires_at``; NULL once released. Times are the database's clock on
+# PostgreSQL (store/leases.py).
+collector_leases = Table(
+    "collector_leases",
+    metadata,
+    Column("collector", String(100), primary_key=True),
+    Column("holder", String(200)),
+    Column("acquired_at", Timestamp, nullable=False),
+    Column("renewed_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp, nullable=False),
+)
