@@ -343,8 +343,9 @@ def test_three_processes_one_frozen_then_killed_every_item_once_and_its_work_tak
                             "(SELECT 1 FROM case_links l WHERE l.case_id = c.id)")
     assert unlinked == [(0,)] and empty == [(0,)]
     # What the dead process was running mid-way, the survivors finished: their own logs say so.
+    # (A survivor's last run may end "interrupted" by the SIGTERM that ends this test.)
     taken_over = {e["collector"] for p, log in zip(procs, logs) if p is not victim
-                  for e in run_events(log) if e["outcome"] == "ok" and e["new"] > 0}
+                  for e in run_events(log) if e["new"] > 0}
     assert cut and cut <= taken_over
     assert taken, "no collector of the frozen process was taken over when its lease ran out"
     new_by = [sum(e.get("new", 0) for e in run_events(log)) for log in logs]
