@@ -284,7 +284,7 @@ def test_three_processes_one_frozen_then_killed_every_item_once_and_its_work_tak
         # out and they take its collectors over while it is still alive (so not because they
         # see its pid gone: a process on another server cannot be seen). Then kill it.
         victim, cut, taken = None, set(), set()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90  # three interpreters starting on two busy cores
         while victim is None and time.monotonic() < deadline:
             fetched = dict(db_rows(pg_url, "SELECT collector, count(*) FROM raw_items GROUP BY collector"))
             leases = db_rows(pg_url, "SELECT collector, holder FROM collector_leases "
