@@ -19,6 +19,22 @@ from pengaduan.normalizer.record import ComplaintRecord
 
 Cursor = dict[str, Any]
 
+# The store keys an item by (collector, source_id) in a VARCHAR(255) column, and PostgreSQL
+# text cannot hold a NUL character: an id breaking either would fail its whole batch, on
+# every run.
+SOURCE_ID_MAX = 255
+
+
+def source_id_problem(source_id: str) -> str | None:
+    """Why ``source_id`` (an id as the source sent it) cannot key an item, or None."""
+    if not source_id:
+        return "it has no id"
+    if len(source_id) > SOURCE_ID_MAX:
+        return f"its id is {len(source_id)} characters long (at most {SOURCE_ID_MAX} are kept)"
+    if "\x00" in source_id:
+        return "its id contains a NUL character"
+    return None
+
 
 @dataclass(frozen=True)
 class RawItem:

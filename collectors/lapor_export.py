@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pengaduan.collectors.base import Batch, Collector, Cursor, RawItem
+from pengaduan.collectors.base import Batch, Collector, Cursor, RawItem, source_id_problem
 from pengaduan.collectors.lapor_reader import ExportFileError, ExportRow, read_export, row_payload
 from pengaduan.errors import SourceError
 from pengaduan.normalizer.lapor import normalize_lapor_row
@@ -183,12 +183,15 @@ def _row_item(
     payload = row_payload(row)
     meta = {"file": name, "file_sha256": digest, "row": row.number}
     raw_id = row.fields.get("tracking_id", "").strip().lstrip("#").strip()
-    if not raw_id.isdigit():
-        problem = (
-            f"row {row.number} of {name} has no Tracking ID"
-            if not raw_id
-            else f"row {row.number} of {name} has Tracking ID {raw_id!r}, which is not a number"
-        )
+    problem = None
+    if not raw_id:
+        problem = f"row {row.number} of {name} has no Tracking ID"
+    elif not raw_id.isdigit():
+        shown = raw_id if len(raw_id) <= 40 else raw_id[:40] + "…"
+        problem = f"row {row.number} of {name} has Tracking ID {shown!r}, which is not a number"
+    elif source_id_problem(raw_id):  # a run of digits too long to be a Tracking ID, or to key
+        problem = f"row {row.number} of {name} has a Tracking ID of {len(raw_id)} digits"
+    if problem is not None:
         return RawItem(
             f"file:{digest[:16]}:row:{row.number}", payload, ROW_MEDIA_TYPE, meta,
             error=problem + "; fix the export and drop it in again",

@@ -40,7 +40,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pengaduan.collectors.base import RawItem
+from pengaduan.collectors.base import SOURCE_ID_MAX, RawItem
 from pengaduan.errors import RecordError
 from pengaduan.normalizer.mail_mime import (
     MAX_PARTS,
@@ -94,7 +94,8 @@ def message_key(raw: bytes) -> str:
     """The item's source_id: the first valid Message-ID without ``<>``, else a hash of the bytes.
 
     Reads only the header block (at most the first MiB) with a tolerant line scanner, so it
-    is cheap on a 30 MB mail and never fails; an empty id or one with spaces is not valid.
+    is cheap on a 30 MB mail and never fails; an empty id, one with spaces, or one longer
+    than the store keeps (SOURCE_ID_MAX) is not valid.
     """
     raw = bytes(raw)
     name = b""
@@ -329,7 +330,8 @@ def _clean_message_id(value: bytes) -> str | None:
     text = " ".join(text.split())
     angled = _ANGLE_ID.search(text)
     candidate = angled.group(1).strip() if angled else text.strip("<> ")
-    return candidate if _MESSAGE_ID.fullmatch(candidate) else None
+    # RFC 5322 allows 998 characters; an id longer than the store keeps is keyed by the hash.
+    return candidate if _MESSAGE_ID.fullmatch(candidate) and len(candidate) <= SOURCE_ID_MAX else None
 
 
 def _ids(value: str) -> list[str]:

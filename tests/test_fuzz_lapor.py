@@ -18,7 +18,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fuzzing import ANY_JSON, RUNS, fuzz_settings, normalize_or_quarantine, report
-from pengaduan.collectors.base import RawItem
+from pengaduan.collectors.base import RawItem, source_id_problem
 from pengaduan.collectors.lapor_export import ROW_MEDIA_TYPE, LaporExportCollector, LaporExportConfig
 from pengaduan.collectors.lapor_reader import CANONICAL_COLUMNS, row_payload, ExportRow
 from pengaduan.normalizer.lapor import normalize_lapor_row
@@ -196,6 +196,7 @@ def check_file(tmp: Path, name: str, data: bytes) -> None:
     collector = LaporExportCollector("lapor", LaporExportConfig(watch_dir=tmp, batch_size=3))
     items = [item for batch in collector.fetch_files([path], None) for item in batch.items]
     for item in items:
+        assert source_id_problem(item.source_id) is None, item.source_id
         normalize_or_quarantine(LaporExportCollector, item, "lapor")
 
 
@@ -209,6 +210,8 @@ def test_generated_csv_exports_give_records_or_quarantine(tmp_path: Path, figure
     # very long report) raised _csv.Error out of the collector, so the file failed every poll.
     @example(data=b"Tracking ID,Isi Laporan\r\n1," + b"PKH " * 40_000 + b"\r\n")
     @example(data=b"Tracking ID,Isi Laporan\r\n1,\"" + b"tanpa tutup kutip " * 8_000)
+    # A 300-digit Tracking ID would fail its batch on PostgreSQL (VARCHAR(255)), every poll.
+    @example(data=b"Tracking ID,Tanggal Laporan Masuk,Isi Laporan\r\n" + b"7" * 300 + b",3 Jan 2026,PKH\r\n")
     @fuzz_settings(ci_examples=100)
     @given(data=csv_files())
     def fuzz_csv(data: bytes) -> None:
