@@ -36,6 +36,7 @@ from pengaduan.collectors.graph import (
     read_edge,
     unix,
 )
+from pengaduan.collectors.http import json_object
 from pengaduan.normalizer.facebook import normalize_facebook_comment
 from pengaduan.settings import Secret
 
@@ -99,7 +100,7 @@ class FacebookPageCollector(GraphCommentsCollector):
         authors = {str(c.get("id")): _author_id(c) for c in listing.items}
         scan = Scan([], {}, listing.complete, listing.notes)
         for comment in listing.items:
-            parent = (comment.get("parent") or {}).get("id")
+            parent = json_object(comment.get("parent")).get("id")
             meta = {
                 "post_id": post_id,
                 "permalink": comment.get("permalink_url") or post.get("permalink_url"),

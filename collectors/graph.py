@@ -26,7 +26,7 @@ from typing import Any
 
 import requests
 
-from pengaduan.collectors.base import Batch, Collector, Cursor, RawItem
+from pengaduan.collectors.base import Batch, Collector, Cursor, RawItem, source_id_problem
 from pengaduan.collectors.http import (
     REDACTED,
     RETRY,
@@ -34,9 +34,12 @@ from pengaduan.collectors.http import (
     HttpClient,
     RateLimited,
     ResourceError,
+    json_list,
+    json_object,
     strip_secret_params,
 )
 from pengaduan.errors import AuthError, SourceError
+from pengaduan.normalizer.text import text_or_none
 from pengaduan.settings import Secret
 
 log = logging.getLogger("pengaduan.graph")
@@ -66,7 +69,10 @@ def parse_graph_time(value: Any) -> datetime | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, timezone.utc)
+        try:
+            return datetime.fromtimestamp(value, timezone.utc)
+        except (OverflowError, OSError, ValueError):  # NaN, or beyond the years datetime holds
+            return None
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
@@ -76,11 +82,13 @@ def parse_graph_time(value: Any) -> datetime | None:
     ):
         try:
             parsed = parse(text)
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=timezone.utc)
+            return parsed.astimezone(timezone.utc)
         except ValueError:
             continue
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc)
+        except OverflowError:  # 0001-01-01 at +14:00 is before the first UTC day datetime holds
+            return None
     return None
 
 
@@ -253,19 +261,27 @@ def read_edge(
     for _ in range(MAX_PAGES):
         if not isinstance(page, dict):
             raise SourceError(f"collector {client.collector}: {what}: the API answered no JSON object")
-        data = page.get("data") or []
+        data = json_list(page.get("data"))
         fresh = [d for d in data if isinstance(d, dict) and str(d.get("id")) not in seen_ids]
         repeated = bool(data) and not fresh
         for item in fresh:
             seen_ids.add(str(item.get("id")))
             listing.items.append(item)
-        paging = page.get("paging") if isinstance(page.get("paging"), dict) else {}
+        paging = json_object(page.get("paging"))
         next_url = paging.get("next")
         if not next_url:
             return listing  # the only end-of-data signal
-        cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
-        after = cursors.get("after")
-        public_next = strip_secret_params(str(next_url), client.secrets)
+        cursors = json_object(paging.get("cursors"))
+        after = text_or_none(cursors.get("after"))
+        try:
+            if not isinstance(next_url, str):
+                raise ValueError(type(next_url).__name__)
+            public_next = strip_secret_params(next_url, client.secrets)
+        except ValueError:
+            raise SourceError(
+                f"collector {client.collector}: {what}: the API sent a next-page link that is "
+                "not a URL; will try again next run"
+            ) from None
         loop = None
         if after and after in seen_after:
             # before == after on a one-item page is normal; a cursor that does not move is not.
@@ -445,12 +461,17 @@ class GraphCommentsCollector(Collector):
         for secret in self.http.secrets:
             # Never seen in a comment, but a stored token is a leaked token: mask it.
             data = data.replace(secret.encode(), REDACTED.encode())
-        comment_id = str(raw.get("id") or "")
-        if comment_id:
+        raw_id = raw.get("id")
+        # Graph ids are strings (or numbers in old payloads); anything else is no id.
+        comment_id = str(raw_id) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else ""
+        problem = source_id_problem(comment_id)
+        if problem is None:
             return RawItem(comment_id, data, "application/json", meta)
         return RawItem(
             f"noid:{hashlib.sha256(data).hexdigest()[:16]}", data, "application/json", meta,
-            error="the API returned a comment without an id (tokens without moderation rights "
+            error=f"the API returned a comment whose id cannot be kept: {problem}"
+            if comment_id
+            else "the API returned a comment without an id (tokens without moderation rights "
             "hide them); use a Page token of a page admin",
         )
 

@@ -249,6 +249,17 @@ class HttpClient:
         return exc
 
 
+def json_object(value: Any) -> dict[str, Any]:
+    """``value`` if the API sent an object there, else ``{}``: a field of the wrong type reads
+    as missing, so one odd item in a page cannot stop the run that reads it."""
+    return value if isinstance(value, dict) else {}
+
+
+def json_list(value: Any) -> list[Any]:
+    """``value`` if the API sent an array there, else ``[]`` (see json_object)."""
+    return value if isinstance(value, list) else []
+
+
 def _parse_json(response: requests.Response) -> tuple[Any, str | None]:
     """The body as JSON, or (None, why not). Reading the body may raise a transport error."""
     body = response.content

@@ -43,10 +43,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from pengaduan.collectors.base import Batch, Collector, Cursor, RawItem
-from pengaduan.collectors.http import HttpClient, ResourceError
+from pengaduan.collectors.base import Batch, Collector, Cursor, RawItem, source_id_problem
+from pengaduan.collectors.http import HttpClient, ResourceError, json_list, json_object
 from pengaduan.collectors.youtube_api import Pager, YoutubeClassifier, reached
 from pengaduan.errors import SourceError
+from pengaduan.normalizer.text import text_or_none
 from pengaduan.normalizer.youtube import normalize_youtube_comment, parse_time
 from pengaduan.settings import Secret
 
@@ -241,9 +242,9 @@ class _Run:
         }
         pager = self.c.pages("commentThreads", params, what, self.notes)
         for page in pager:
-            threads = page.get("items") or []
+            threads = [t for t in json_list(page.get("items")) if isinstance(t, dict)]
             if listed is not None:
-                listed.update(t["id"] for t in threads if t.get("id"))
+                listed.update(tid for t in threads if (tid := text_or_none(t.get("id"))))
             items = [i for t in threads for i in self.thread_items(t, counts)]
             if items or self.notes:
                 yield self.batch(items)
@@ -292,23 +293,24 @@ class _Run:
         self, thread: dict[str, Any], counts: Mapping[str, int | None]
     ) -> list[RawItem]:
         """The thread's comments when it is new or changed since the cursor; else nothing."""
-        tid = thread.get("id")
-        snippet = thread.get("snippet") or {}
-        top = snippet.get("topLevelComment") or {}
-        top_snippet = top.get("snippet") or {}
+        tid = text_or_none(thread.get("id"))
+        snippet = json_object(thread.get("snippet"))
+        top = json_object(snippet.get("topLevelComment"))
+        top_snippet = json_object(top.get("snippet"))
         if not tid:
             return []
         published = parse_time(top_snippet.get("publishedAt")) or self.started
         if published < self.horizon:
             return []
-        video = snippet.get("videoId") or top_snippet.get("videoId") or ""
-        inline = (thread.get("replies") or {}).get("comments") or []
-        total = int(snippet.get("totalReplyCount") or 0)
+        video = text_or_none(snippet.get("videoId")) or text_or_none(top_snippet.get("videoId")) or ""
+        inline = json_list(json_object(thread.get("replies")).get("comments"))
+        inline = [r for r in inline if isinstance(r, dict)]
+        total = _reply_count(snippet.get("totalReplyCount"))
         fingerprint = _fingerprint(top, inline)
         known = self.threads.get(tid)
         if known is not None and known[1] == total and known[2] == fingerprint:
             return []
-        replies = {r["id"]: r for r in inline if r.get("id")}
+        replies = {r["id"]: r for r in inline if text_or_none(r.get("id"))}
         read_count = total
         if total > len(replies) and (known is None or known[1] != total):
             if not self._read_replies(tid, replies):
@@ -319,8 +321,8 @@ class _Run:
         owner_meta = {
             "video_id": video, "thread_id": tid, "owner_channel_id": self.config.channel_id,
         }
-        items = [_item({**top, "id": top.get("id") or tid}, owner_meta)]
-        parent_author = ((top_snippet.get("authorChannelId") or {}).get("value")) or None
+        items = [_item({**top, "id": text_or_none(top.get("id")) or tid}, owner_meta)]
+        parent_author = text_or_none(json_object(top_snippet.get("authorChannelId")).get("value"))
         for reply in replies.values():
             reply_meta = {**owner_meta, "parent_id": tid, "parent_author_channel_id": parent_author}
             items.append(_item(reply, reply_meta))
@@ -335,8 +337,8 @@ class _Run:
         pager = self.c.pages("comments", params, f"the replies of thread {tid}", self.notes)
         try:
             for page in pager:
-                for reply in page.get("items") or []:
-                    if reply.get("id"):
+                for reply in json_list(page.get("items")):
+                    if isinstance(reply, dict) and text_or_none(reply.get("id")):
                         replies.setdefault(reply["id"], reply)
         except ResourceError as exc:  # the thread went away between the two calls
             self.notes.append(f"replies of thread {tid} skipped: {exc.reason}")
@@ -355,7 +357,7 @@ def _fingerprint(top: dict[str, Any], inline: list[dict[str, Any]]) -> str:
     Like counts are left out on purpose: a like is not a new version of a complaint.
     """
     def part(comment: dict[str, Any]) -> list[Any]:
-        s = comment.get("snippet") or {}
+        s = json_object(comment.get("snippet"))
         text = s.get("textOriginal") or s.get("textDisplay")
         return [comment.get("id"), s.get("updatedAt"), text, s.get("moderationStatus")]
 
@@ -363,11 +365,20 @@ def _fingerprint(top: dict[str, Any], inline: list[dict[str, Any]]) -> str:
     return hashlib.sha256(data).hexdigest()[:12]
 
 
+def _reply_count(value: Any) -> int:
+    """``totalReplyCount`` as a number; a value of another type counts as none."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, str) and value.isdecimal() else 0
+
+
 def _item(comment: dict[str, Any], meta: dict[str, Any]) -> RawItem:
-    payload = json.dumps(comment, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    payload = json.dumps(comment, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    kept_meta = {k: v for k, v in meta.items() if v is not None}
+    problem = source_id_problem(comment["id"])
+    if problem is None:
+        return RawItem(comment["id"], payload, "application/json", kept_meta)
     return RawItem(
-        source_id=comment["id"],
-        payload=payload.encode("utf-8"),
-        media_type="application/json",
-        meta={k: v for k, v in meta.items() if v is not None},
+        f"noid:{hashlib.sha256(payload).hexdigest()[:16]}", payload, "application/json", kept_meta,
+        error=f"YouTube returned a comment whose id cannot be kept: {problem}",
     )

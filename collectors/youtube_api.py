@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from pengaduan.collectors.http import RETRY, RateLimited, ResourceError
+from pengaduan.collectors.http import RETRY, RateLimited, ResourceError, json_list, json_object
 from pengaduan.errors import AuthError, CollectorError, SourceError
+from pengaduan.normalizer.text import text_or_none
 from pengaduan.normalizer.youtube import parse_time
 from pengaduan.settings import Secret
 
@@ -146,13 +147,19 @@ class Pager:
                 continue
             self.number += 1
             yield page
-            page_ids = {i.get("id") for i in page.get("items") or []}
+            items = json_list(page.get("items"))
+            page_ids = {text_or_none(i.get("id")) for i in items if isinstance(i, dict)}
             stale = stale + 1 if page_ids and page_ids <= ids else 0
             ids |= page_ids
             following = page.get("nextPageToken")
             if not following:
                 self.complete = True
                 return
+            if not isinstance(following, str):
+                raise SourceError(
+                    f"collector {self.collector}: {self.what}: YouTube sent a nextPageToken that "
+                    "is not text; will try again next run"
+                )
             if following == token or following in tokens or stale >= STALE_PAGES:
                 self.notes.append(
                     f"{self.what}: YouTube sent the same page again after {self.number} pages; "
@@ -172,8 +179,8 @@ def reached(threads: list[dict[str, Any]], cutoff: datetime, first_page: bool) -
     """
     if not threads or (first_page and len(threads) == 1):
         return False
-    snippet = (threads[-1].get("snippet") or {}).get("topLevelComment", {}).get("snippet", {})
-    last = parse_time(snippet.get("publishedAt"))
+    top = json_object(json_object(threads[-1].get("snippet")).get("topLevelComment"))
+    last = parse_time(json_object(top.get("snippet")).get("publishedAt"))
     return last is not None and last < cutoff
 
 

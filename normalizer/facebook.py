@@ -25,7 +25,7 @@ from pengaduan.collectors.base import RawItem
 from pengaduan.errors import RecordError
 from pengaduan.normalizer.comment_triage import triage_comment
 from pengaduan.normalizer.record import OFFICE_ANSWER, Author, ComplaintRecord, Kind
-from pengaduan.normalizer.text import clean_line, clean_text
+from pengaduan.normalizer.text import clean_line, clean_text, text_or_none
 
 CHANNEL = "facebook"
 # Attachments that carry a picture of the problem: with no text, still worth a look.
@@ -45,15 +45,21 @@ def load_payload(item: RawItem) -> dict[str, Any]:
 def parse_time(value: Any) -> datetime | None:
     """Graph time (``+0000``), ISO with ``Z``, or unix seconds, in UTC; None if unreadable."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, timezone.utc)
+        try:
+            return datetime.fromtimestamp(value, timezone.utc)
+        except (OverflowError, OSError, ValueError):  # NaN, or beyond the years datetime holds
+            return None
     if not isinstance(value, str):
         return None
     for fmt in ("%Y-%m-%dT%H:%M:%S%z", None):
         try:
             parsed = datetime.strptime(value, fmt) if fmt else datetime.fromisoformat(value)
+            aware = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+            return aware.astimezone(timezone.utc)
         except ValueError:
             continue
-        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+        except OverflowError:  # 0001-01-01 at +14:00 is before the first UTC day datetime holds
+            return None
     return None
 
 
@@ -88,7 +94,7 @@ def tombstone_record(
         body="",
         kind=Kind.NOT_COMPLAINT,
         kind_reason="deleted_on_platform",
-        source_url=item.meta.get("permalink") or item.meta.get("post_permalink"),
+        source_url=text_or_none(item.meta.get("permalink")) or text_or_none(item.meta.get("post_permalink")),
         source_status="deleted",
         source_state="deleted",
         extra={"deleted": True, "post_id": item.meta.get("post_id")},
@@ -116,7 +122,7 @@ def normalize_facebook_comment(item: RawItem) -> ComplaintRecord:
         by_owner=bool(owner) and author_id == str(owner),
         is_reply=bool(parent_id),
         by_parent_author=author_id is not None and author_id == meta.get("parent_author_id"),
-        has_evidence=bool(attachment) and attachment.get("type") in _EVIDENCE_TYPES,
+        has_evidence=bool(attachment) and str(attachment.get("type")) in _EVIDENCE_TYPES,
     )
     hidden = data.get("is_hidden") is True
     extra: dict[str, Any] = {"post_id": meta.get("post_id"), "hidden": hidden}
@@ -133,7 +139,7 @@ def normalize_facebook_comment(item: RawItem) -> ComplaintRecord:
         kind=kind,
         kind_reason=reason,
         author=Author(name=clean_line(sender.get("name")) or None, handle=author_id),
-        source_url=data.get("permalink_url") or meta.get("permalink"),
+        source_url=text_or_none(data.get("permalink_url")) or text_or_none(meta.get("permalink")),
         in_reply_to=str(parent_id) if parent_id else None,
         source_status="hidden" if hidden else None,
         source_state="hidden" if hidden else None,

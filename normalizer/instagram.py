@@ -17,7 +17,7 @@ from pengaduan.collectors.base import RawItem
 from pengaduan.errors import RecordError
 from pengaduan.normalizer.facebook import comment_kind, load_payload, parse_time, tombstone_record
 from pengaduan.normalizer.record import Author, ComplaintRecord
-from pengaduan.normalizer.text import clean_line, clean_text
+from pengaduan.normalizer.text import clean_line, clean_text, text_or_none
 
 CHANNEL = "instagram"
 
@@ -64,7 +64,7 @@ def normalize_instagram_comment(item: RawItem) -> ComplaintRecord:
         kind=kind,
         kind_reason=reason,
         author=Author(name=None, handle=username or author_id),
-        source_url=meta.get("permalink"),
+        source_url=text_or_none(meta.get("permalink")),
         in_reply_to=str(parent_id) if parent_id else None,
         source_status="hidden" if hidden else None,
         source_state="hidden" if hidden else None,

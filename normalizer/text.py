@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -16,8 +17,11 @@ _UNCLEAN_CHAR = re.compile(
 
 
 def clean_text(text: str | None) -> str:
-    """Plain text with normalised Unicode, line ends and spacing; paragraphs kept."""
-    if not text:
+    """Plain text with normalised Unicode, line ends and spacing; paragraphs kept.
+
+    Anything but a string (an API's null, number, list or object where text belongs) is no text.
+    """
+    if not text or not isinstance(text, str):
         return ""
     if _is_clean(text):
         return text
@@ -30,9 +34,14 @@ def clean_text(text: str | None) -> str:
 
 def clean_line(text: str | None) -> str:
     """One line of text (a subject, a name): all whitespace folded to single spaces."""
-    if text and "\n" not in text and _is_clean(text):
+    if text and isinstance(text, str) and "\n" not in text and _is_clean(text):
         return text
     return " ".join(clean_text(text).split())
+
+
+def text_or_none(value: Any) -> str | None:
+    """A JSON value used as it is when it is a non-empty string (an id, a URL), else None."""
+    return value if isinstance(value, str) and value else None
 
 
 def _is_clean(text: str) -> bool:

@@ -23,7 +23,7 @@ from pengaduan.collectors.base import RawItem
 from pengaduan.errors import RecordError
 from pengaduan.normalizer import comment_triage
 from pengaduan.normalizer.record import OFFICE_ANSWER, Author, ComplaintRecord, Kind
-from pengaduan.normalizer.text import clean_line, clean_text
+from pengaduan.normalizer.text import clean_line, clean_text, text_or_none
 
 CHANNEL = "youtube"
 WATCH_URL = "https://www.youtube.com/watch?v={video}&lc={comment}"
@@ -52,7 +52,7 @@ def normalize_youtube_comment(item: RawItem) -> ComplaintRecord:
         raise RecordError(f"YouTube comment {item.source_id}: the comment has no text")
 
     author_channel = _author_channel(snippet)
-    parent_id = snippet.get("parentId") or meta.get("parent_id") or None
+    parent_id = text_or_none(snippet.get("parentId")) or text_or_none(meta.get("parent_id"))
     owner = meta.get("owner_channel_id")
     if author_channel and owner and author_channel == owner:
         kind, reason = Kind.NOT_COMPLAINT, OFFICE_ANSWER
@@ -61,8 +61,8 @@ def normalize_youtube_comment(item: RawItem) -> ComplaintRecord:
     else:
         kind, reason = comment_triage.triage_comment(body)
 
-    video = snippet.get("videoId") or meta.get("video_id")
-    status = snippet.get("moderationStatus")
+    video = text_or_none(snippet.get("videoId")) or text_or_none(meta.get("video_id"))
+    status = text_or_none(snippet.get("moderationStatus"))
     extra: dict[str, Any] = {
         "video_id": video,
         "thread_id": meta.get("thread_id") or parent_id or item.source_id,
@@ -96,7 +96,7 @@ def _tombstone_record(item: RawItem, data: dict[str, Any]) -> ComplaintRecord:
     received_at = parse_time(data.get("publishedAt"))
     if received_at is None:
         raise RecordError(f"YouTube tombstone {item.source_id}: no publishedAt")
-    video = data.get("videoId") or item.meta.get("video_id")
+    video = text_or_none(data.get("videoId")) or text_or_none(item.meta.get("video_id"))
     return ComplaintRecord(
         channel=CHANNEL,
         source_id=item.source_id,
@@ -133,7 +133,10 @@ def parse_time(value: Any) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         return None
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01 at +14:00 is before the first UTC day datetime holds
+        return None
 
 
 def _author_channel(snippet: dict[str, Any]) -> str | None:
