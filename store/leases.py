@@ -39,6 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from pengaduan.errors import StoreError
 from pengaduan.store.db import Store
 from pengaduan.store.schema import collector_leases
+from pengaduan.store.state import CLOCK_SKEW
 
 log = logging.getLogger("pengaduan.leases")
 
@@ -119,9 +120,15 @@ def acquire(
     now = now or db_now(conn)
     values = {"holder": holder, "acquired_at": now, "renewed_at": now,
               "expires_at": now + timedelta(seconds=seconds)}
-    free = or_(_T.holder.is_(None), _T.expires_at <= now, _T.holder == holder)
+    # A lease renewed or taken "in the future" was dated by a clock since set back (NTP
+    # correcting it, a VM restored): left alone it would hold the collector, or keep it
+    # waiting min_gap, for as long as the jump.
+    ahead = now + CLOCK_SKEW
+    free = or_(_T.holder.is_(None), _T.expires_at <= now, _T.holder == holder,
+               _T.renewed_at > ahead)
     if min_gap > 0:
-        free = and_(free, _T.acquired_at <= now - timedelta(seconds=min_gap))
+        free = and_(free, or_(_T.acquired_at <= now - timedelta(seconds=min_gap),
+                              _T.acquired_at > ahead))
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = (
         dialect.insert(collector_leases)

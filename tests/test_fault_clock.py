@@ -24,6 +24,7 @@ from pengaduan.health.check import OK, SILENT, Watched, judge
 from pengaduan.health.server import healthz
 from pengaduan.pipeline import Pipeline
 from pengaduan.settings import CollectorSettings, Secret
+from pengaduan.store import leases
 from pengaduan.store import state as store_state
 from pengaduan.store.db import Store
 from pengaduan.store.schema import case_links, raw_items, records
@@ -126,6 +127,22 @@ def test_a_success_dated_ahead_does_not_keep_a_dead_collector_looking_fresh(
     assert near.state != SILENT
     fresh = judge(watched, state, NOW + DAY + timedelta(minutes=1), 3, NOW)
     assert fresh.state in (OK, "failing")
+
+
+def test_a_lease_dated_by_a_clock_since_set_back_does_not_hold_the_collector(store: Store) -> None:
+    """A process whose clock ran a day ahead took the lease and died (or released it): by the
+    corrected clock its lease would look held, or just taken, for a day."""
+    minute = timedelta(minutes=1)
+    with store.transaction() as conn:
+        assert leases.acquire(conn, "fb", "A", 60, now=NOW + DAY)
+        assert not leases.acquire(conn, "fb", "B", 60, now=NOW + DAY + minute / 2)  # held
+        assert not leases.acquire(conn, "fb", "B", 60, now=NOW + DAY - minute)  # ordinary skew
+        assert leases.acquire(conn, "fb", "B", 60, now=NOW)  # corrected: not held for a day
+        # The same for the gap between two runs of a collector polled by several processes.
+        assert leases.acquire(conn, "yt", "C", 60, now=NOW + DAY)
+        assert leases.release(conn, "yt", "C", now=NOW + DAY + minute / 6)
+        assert not leases.acquire(conn, "yt", "D", 60, min_gap=30, now=NOW + DAY + minute / 3)
+        assert leases.acquire(conn, "yt", "D", 60, min_gap=30, now=NOW)
 
 
 # --- the Graph watermark -------------------------------------------------------------------
