@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pengaduan.collectors.base import RawItem
 from pengaduan.errors import RecordError
-from pengaduan.normalizer.record import Author, ComplaintRecord, Kind
+from pengaduan.normalizer.record import SOURCE_STATUS_MAX, Author, ComplaintRecord, Kind
 from pengaduan.normalizer.text import clean_line, clean_text
 
 CHANNEL = "lapor"
@@ -176,6 +176,10 @@ def normalize_lapor_row(item: RawItem) -> ComplaintRecord:
             extra["confidential_reason"] = reason
 
     status = clean_line(fields.get("status_laporan")) or None
+    state = lapor_state(status or "")
+    if status and len(status) > SOURCE_STATUS_MAX:
+        extra["status_laporan"] = status
+        status = status[: SOURCE_STATUS_MAX - 1] + "…"
     return ComplaintRecord(
         channel=CHANNEL,
         source_id=tracking_id,
@@ -188,7 +192,7 @@ def normalize_lapor_row(item: RawItem) -> ComplaintRecord:
         confidential=confidential,
         location=_location(fields),
         source_status=status,
-        source_state=lapor_state(status or ""),
+        source_state=state,
         extra=extra,
     )
 

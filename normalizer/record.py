@@ -23,6 +23,9 @@ class Kind(StrEnum):
 OFFICE_ANSWER = "office_answer"
 # The kind_reason of a kind that staff set by hand (`pengaduan reclassify`).
 STAFF_DECISION = "staff"
+# The store keeps ``source_status`` in a VARCHAR(200) column; a longer value (only garbage in
+# a status column is that long) is cut to fit, the whole text kept in ``extra``.
+SOURCE_STATUS_MAX = 200
 
 
 @dataclass(frozen=True)

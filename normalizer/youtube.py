@@ -22,7 +22,7 @@ from typing import Any
 from pengaduan.collectors.base import RawItem
 from pengaduan.errors import RecordError
 from pengaduan.normalizer import comment_triage
-from pengaduan.normalizer.record import OFFICE_ANSWER, Author, ComplaintRecord, Kind
+from pengaduan.normalizer.record import OFFICE_ANSWER, SOURCE_STATUS_MAX, Author, ComplaintRecord, Kind
 from pengaduan.normalizer.text import clean_line, clean_text, text_or_none
 
 CHANNEL = "youtube"
@@ -62,7 +62,9 @@ def normalize_youtube_comment(item: RawItem) -> ComplaintRecord:
         kind, reason = comment_triage.triage_comment(body)
 
     video = text_or_none(snippet.get("videoId")) or text_or_none(meta.get("video_id"))
+    # Documented values are short words; anything longer is cut to what the store keeps.
     status = text_or_none(snippet.get("moderationStatus"))
+    status = status[:SOURCE_STATUS_MAX] if status else None
     extra: dict[str, Any] = {
         "video_id": video,
         "thread_id": meta.get("thread_id") or parent_id or item.source_id,

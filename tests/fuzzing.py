@@ -2,7 +2,8 @@
 
 Run size comes from ``PENGADUAN_FUZZ``: ``ci`` (default) is the short, derandomised run of
 the CI suite (the same inputs every run, so a red CI always means the change under test);
-``nightly`` draws fresh random inputs, at least NIGHTLY_EXAMPLES per test:
+``nightly`` draws fresh random inputs, NIGHTLY_EXAMPLES per normaliser test (fewer for the
+end-to-end pipeline runs, which each store a batch):
 
     PENGADUAN_FUZZ=nightly .venv/bin/python -m pytest tests/test_fuzz_*.py -q
 
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 
 from pengaduan.collectors.base import Collector, RawItem
 from pengaduan.errors import RecordError
-from pengaduan.normalizer.record import Attachment, Author, ComplaintRecord, Kind
+from pengaduan.normalizer.record import SOURCE_STATUS_MAX, Attachment, Author, ComplaintRecord, Kind
 
 NIGHTLY_EXAMPLES = 10_000
 PROFILE = os.environ.get("PENGADUAN_FUZZ", "ci").strip().lower() or "ci"
@@ -48,12 +49,10 @@ settings.register_profile("fuzz-nightly", max_examples=NIGHTLY_EXAMPLES, print_b
 RUNS: Counter[str] = Counter()
 
 
-def fuzz_settings(ci_examples: int) -> settings:
-    """The settings of one fuzz test: ``ci_examples`` in CI, NIGHTLY_EXAMPLES at night."""
+def fuzz_settings(ci_examples: int, nightly_examples: int = NIGHTLY_EXAMPLES) -> settings:
+    """The settings of one fuzz test: ``ci_examples`` in CI, ``nightly_examples`` at night."""
     base = settings.get_profile(f"fuzz-{PROFILE}")
-    if PROFILE == "ci":
-        return settings(base, max_examples=ci_examples)
-    return base
+    return settings(base, max_examples=ci_examples if PROFILE == "ci" else nightly_examples)
 
 
 def report(figures, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -105,6 +104,7 @@ def check_record(record: object, channel: str) -> ComplaintRecord:
     for name in ("name", "email", "phone", "handle"):
         value = getattr(record.author, name)
         assert value is None or isinstance(value, str), (f"author.{name}", value)
+    assert record.source_status is None or len(record.source_status) <= SOURCE_STATUS_MAX
     assert isinstance(record.anonymous, bool) and isinstance(record.confidential, bool)
     for attachment in record.attachments:
         assert isinstance(attachment, Attachment)
