@@ -196,7 +196,7 @@ def check_mail(raw: bytes, received: str | None) -> None:
 # PostgreSQL (VARCHAR(255)) and the folder on every poll: it is now keyed by the hash.
 @example(raw=b"Message-ID: <" + b"x" * 300 + b"@example.id>\nDate: 2 Nov 2026 09:15 WITA\n\nPKH\n",
          received=None)
-@fuzz_settings(ci_examples=400)
+@fuzz_settings(ci_examples=300)
 @given(raw=raw_mails(), received=RECEIVED)
 def fuzz_mail(raw: bytes, received: str | None) -> None:
     check_mail(raw, received)

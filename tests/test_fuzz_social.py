@@ -130,7 +130,7 @@ def pinned(channel: str, payload: dict, **meta: Any) -> tuple[str, RawItem]:
 @example(pinned("youtube", {"snippet": {"textOriginal": "PKH", "publishedAt": "2026-11-01T10:00:00Z",
                                         "authorDisplayName": [{}], "parentId": 7,
                                         "moderationStatus": {"s": 1}}}))  # non-text name, parent, status
-@fuzz_settings(ci_examples=600)
+@fuzz_settings(ci_examples=300)
 @given(drawn=social_items())
 def fuzz_items(drawn: tuple[str, RawItem]) -> None:
     RUNS["social API items"] += 1
@@ -289,7 +289,7 @@ def ok(body: Any) -> tuple[int, bytes]:
 # failed the whole batch on PostgreSQL, on every run: now each is a quarantined item.
 @example(("facebook", [ok({"data": [{"id": "1_" + "9" * 300, "created_time": "2026-11-01T10:00:00+0000"}]})]))
 @example(("youtube", [ok({"items": [{"id": "t\x00", "snippet": {"topLevelComment": {"id": "t\x00"}}}]})]))
-@fuzz_settings(ci_examples=250)
+@fuzz_settings(ci_examples=200)
 @given(run=api_runs())
 def fuzz_pages(run: tuple[str, list[tuple[int, bytes]]]) -> None:
     RUNS["social API pages"] += 1
