@@ -83,8 +83,6 @@ class Sources:
         path = self.folder / f"settings-{uuid.uuid4().hex[:8]}.toml"
         path.write_text(
             f'[store]\nurl = "{url}"\n\n'
-            # A killed run's lease (store/leases.py) blocks its collectors until it expires.
-            '[scheduler]\nlease = "1s"\n\n'
             '[collectors.lapor]\ntype = "lapor_export"\nwatch_dir = "lapor"\n'
             "settle_seconds = 0\nbatch_size = 20\n\n"
             f'[collectors.mail]\ntype = "imap"\nhost = "{self.account.host}"\n'
@@ -223,22 +221,14 @@ def _stable(cursor: dict | None) -> Any:
 
 
 def complete(config: Path) -> list:
-    """Restart: every collector once more, in this process, as ``run --once`` does; one
-    still leased to the killed process is run again once its lease has run out."""
+    """Restart: every collector once more, in this process, as ``run --once`` does. The
+    killed process's leases are taken over at once (it died on this machine)."""
     settings = load_settings(config)
     store = Store(settings.store_url)
     try:
         store.ensure_schema()
         pipeline = Pipeline(store, settings)
-        reports = []
-        for cs in settings.collectors.values():
-            report = pipeline.run(cs.build())
-            deadline = time.monotonic() + 10 * settings.scheduler.lease
-            while report.outcome == "skipped" and time.monotonic() < deadline:
-                time.sleep(settings.scheduler.lease / 4)
-                report = pipeline.run(cs.build())
-            reports.append(report)
-        return reports
+        return [pipeline.run(cs.build()) for cs in settings.collectors.values()]
     finally:
         store.dispose()
 
