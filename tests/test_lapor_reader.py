@@ -7,7 +7,6 @@ import io
 import random
 import re
 import sys
-import time
 import zipfile
 from datetime import date, datetime, time as clock, timedelta
 from pathlib import Path
@@ -532,30 +531,3 @@ def test_committed_samples_are_what_the_generator_writes(generator, tmp_path):
     assert list(committed.active.values) == list(fresh.active.values)
     committed.close()
     fresh.close()
-
-
-@pytest.mark.slow
-def test_reading_costs_little_more_than_openpyxl_itself(generator, tmp_path):
-    path = tmp_path / "big.xlsx"
-    generator.write_export(path, generator.fake_rows(5000), "xlsx")
-    data = path.read_bytes()
-
-    def openpyxl_alone() -> int:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        count = sum(1 for _ in workbook.active.iter_rows(values_only=True))
-        workbook.close()
-        return count
-
-    def reader() -> int:
-        return sum(1 for _ in read_export(data, "big.xlsx").rows)
-
-    def best_of_two(run) -> float:
-        times = []
-        for _ in range(2):
-            start = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - start)
-        return min(times)
-
-    assert reader() == 5000
-    assert best_of_two(reader) < 1.5 * best_of_two(openpyxl_alone)
