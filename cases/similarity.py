@@ -9,10 +9,9 @@ the benchmark):
   Digits are kept (a Tracking ID, an amount, a date are evidence).
 - ``content_tokens(normalized) -> list[str]``: the words that carry content (stop words out).
 - ``shingles(normalized) -> set[str]``: character 5-grams of the content words.
-- ``minhash(shingles) -> tuple[int, ...]``: ``NUM_PERM`` 16-bit MinHash values (pure Python,
-  densified one-permutation hashing: one blake2b call per shingle).
 - ``band_keys(signature) -> list[int]``: ``BANDS`` signed 64-bit keys (band number in the high
-  bits, the band's ``ROWS`` values below), what the LSH index stores.
+  bits, the band's ``ROWS`` values below) of ``NUM_PERM`` 16-bit MinHash values, what the LSH
+  index stores (the MinHash itself: ``dedup_index.lsh_keys``).
 - ``jaccard(a, b)``, ``Rarity`` (IDF weights; ``evidence(shared_terms)`` in [0, 1]).
 
 Why these numbers: ``../shared/reference/dedup.md`` §1.6/§6 (char 5-grams of normalised
@@ -22,10 +21,9 @@ at Jaccard 0.5 a candidate with probability 0.93, at 0.3 with 0.42, at 0.1 with 
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 NUM_PERM = 60
 ROWS = 3
@@ -109,40 +107,6 @@ def shingles(normalized: str, size: int = SHINGLE) -> set[str]:
     if len(text) <= size:
         return {text} if text else set()
     return {text[i : i + size] for i in range(len(text) - size + 1)}
-
-
-EMPTY_SIGNATURE = tuple([0xFFFF] * NUM_PERM)
-_MASK = (1 << 64) - 1
-
-
-def minhash(items: Iterable[str]) -> tuple[int, ...]:
-    """``NUM_PERM`` 16-bit MinHash values of a shingle set (all 0xFFFF for an empty set).
-
-    Densified one-permutation hashing (Li, Owen & Zhang 2012; Shrivastava & Li 2014): each
-    shingle is hashed once (blake2b, 64 bits), its bin is ``h % NUM_PERM`` and the bin keeps
-    the least ``h // NUM_PERM``; an empty bin borrows the next non-empty bin's value, mixed
-    with the distance, so two sets still collide per bin with probability ≈ their Jaccard.
-    One hash per shingle instead of one per shingle and permutation: pure Python stays fast.
-    """
-    mins = [_MASK] * NUM_PERM
-    blake = hashlib.blake2b
-    frombytes = int.from_bytes
-    for s in items:
-        h = frombytes(blake(s.encode(), digest_size=8).digest(), "little")
-        b = h % NUM_PERM
-        v = h // NUM_PERM
-        if v < mins[b]:
-            mins[b] = v
-    if all(m == _MASK for m in mins):
-        return EMPTY_SIGNATURE
-    out = []
-    for i in range(NUM_PERM):
-        j, step = i, 0
-        while mins[j] == _MASK:
-            j = (j + 1) % NUM_PERM
-            step += 1
-        out.append(((mins[j] + step * 0x9E3779B97F4A7C15) & _MASK) >> 48 if step else mins[j] & 0xFFFF)
-    return tuple(out)
 
 
 def band_keys(signature: tuple[int, ...]) -> list[int]:
