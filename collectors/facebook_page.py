@@ -2,8 +2,12 @@
 
 The posts of the window come from ``/{page-id}/posts`` (``since``: ``backfill_days`` on the
 first run); a post is read again only when its ``updated_time`` moved, which the Graph API
-sets on "the time of the last comment that was left on the post" (reference/post), so a new
-comment on a month-old post is found while an idle poll costs only the listing pages. Each
+sets on "the time of the last comment that was left on the post" (reference/post). An idle
+poll is one request: the first page of that listing (the newest 100 posts), whose
+``updated_time`` values show whether any of them got a comment. Every ``sweep_minutes``
+(60) a run lists the whole window instead, so a comment on a post older than the first page
+(more than ~100 days back at a post a day) is found within the hour, not within the poll
+interval (``graph.GraphCommentsCollector`` says how the two runs share the cursor). Each
 post's comments come from ``/{post-id}/comments?filter=stream&order=chronological``: replies
 included, flat, with ``parent`` (social-apis.md §1.1); the order can still be ranked, so
 nothing stops at "the first old one".
@@ -22,6 +26,7 @@ post is next read for another reason.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,6 +61,8 @@ class FacebookPageConfig:
     # A post changed this long before a run's start is read once more in the next run.
     overlap_minutes: int = 15
     page_size: int = 100  # the Graph maximum for feeds and comments
+    # Every run reads the first page of posts; every post of the window is listed this often.
+    sweep_minutes: int = 60
 
 
 class FacebookPageCollector(GraphCommentsCollector):
@@ -68,7 +75,10 @@ class FacebookPageCollector(GraphCommentsCollector):
 
     config: FacebookPageConfig
 
-    def list_posts(self, since: datetime, until: datetime) -> Listing:
+    def list_posts(
+        self, since: datetime, until: datetime,
+        follow: Callable[[list[dict[str, Any]]], bool] | None,
+    ) -> Listing:
         params = {
             "fields": POST_FIELDS,
             "since": unix(since),
@@ -77,7 +87,7 @@ class FacebookPageCollector(GraphCommentsCollector):
         }
         return read_edge(
             self.http, f"{self.config.page_id}/posts", params, self.config.access_token,
-            f"posts of page {self.config.page_id}",
+            f"posts of page {self.config.page_id}", follow=follow,
         )
 
     def marker(self, post: dict[str, Any]) -> tuple[Any, int]:

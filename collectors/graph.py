@@ -249,9 +249,13 @@ def read_edge(
     token: Secret,
     what: str,
     first_page: dict[str, Any] | None = None,
+    follow: Callable[[list[dict[str, Any]]], bool] | None = None,
 ) -> Listing:
     """Read ``path`` page by page (or continue from an inline ``first_page``, e.g. a nested
-    ``replies`` edge) until ``paging.next`` is missing; a loop is stopped and noted."""
+    ``replies`` edge) until ``paging.next`` is missing; a loop is stopped and noted.
+
+    ``follow``, when given, sees each page's new items before its ``next`` is taken; False
+    ends the walk there, on purpose and without a note (the listing is then not complete)."""
     listing = Listing()
     seen_ids: set[str] = set()
     followed: set[str] = set()
@@ -271,6 +275,9 @@ def read_edge(
         next_url = paging.get("next")
         if not next_url:
             return listing  # the only end-of-data signal
+        if follow is not None and not follow(fresh):
+            listing.complete = False
+            return listing
         cursors = json_object(paging.get("cursors"))
         after = text_or_none(cursors.get("after"))
         try:
@@ -327,18 +334,36 @@ class Scan:
 class GraphCommentsCollector(Collector):
     """The run both Graph collectors share; a subclass says how to list and read a post.
 
+    Two kinds of run (issue 7: an idle poll costs one request):
+
+    * a **quick poll** asks for the first page of the window's listing only (newest first,
+      ``page_size`` posts) and reads the posts on it whose marker moved. It follows
+      ``paging.next`` only while a page holds a post the cursor does not know yet (more new
+      posts than one page). An idle quick poll is one request.
+    * a **sweep** lists every page of the window, as a quick poll would if it never stopped,
+      drops posts that left the window and moves the watermark. A run sweeps when the last
+      sweep began ``sweep_minutes`` ago or more (or the clock now reads earlier than it),
+      and when no sweep ever finished.
+
+    The trade-off: a new comment on a post further back than the first listing page (on a
+    page posting daily, Facebook: ~100 days, Instagram: ~50 posts back) is found by the next
+    sweep, up to ``sweep_minutes`` later, not by the next poll. Nothing is lost, it is only
+    later. ``sweep_minutes = 0`` makes every run a sweep (the cost before issue 7).
+
     The cursor (plain JSON, small)::
 
         {"v": 1, "watermark": "2026-11-02T01:00:00+00:00" | null,
-         "posts": {"<post/media id>": {"m": <marker>, "t": <unix>, "c": {"<comment id>": <unix>}}}}
+         "posts": {"<post/media id>": {"m": <marker>, "t": <unix>, "r": <unix>,
+                                       "c": {"<comment id>": <unix>}}}}
 
-    ``watermark``: every post listed before it was read completely. It is set only when a run
-    listed every page of the window and read every changed post, and never later than the
-    run's start minus ``overlap_minutes``. ``m`` says a post changed (Facebook
-    ``updated_time``, Instagram ``comments_count``) and ``t`` when; a post is read again when
-    ``m`` moved, or when ``t`` is not safely before the watermark (a comment can be counted
-    before the comments edge shows it). ``c`` holds the comment ids seen, so a comment gone
-    from a post read again becomes a tombstone; posts that leave the window leave the cursor.
+    ``watermark``: the start of the last sweep that listed every page of the window and read
+    every changed post, minus ``overlap_minutes``. ``m`` says a post changed (Facebook
+    ``updated_time``, Instagram ``comments_count``), ``t`` when, and ``r`` when the run that
+    last read it began; a post is read again when ``m`` moved, or when ``t`` is not safely
+    (``overlap_minutes``) before ``r`` (a comment can be counted before the comments edge
+    shows it; cursors written before ``r`` existed compare ``t`` with the watermark). ``c``
+    holds the comment ids seen, so a comment gone from a post read again becomes a tombstone;
+    posts that leave the window leave the cursor at a sweep.
     """
 
     # Looked up on the class, so a test can replace them for every instance (and restarts).
@@ -363,7 +388,11 @@ class GraphCommentsCollector(Collector):
 
     # --- what a subclass says -----------------------------------------------------------
 
-    def list_posts(self, since: datetime, until: datetime) -> Listing:
+    def list_posts(
+        self, since: datetime, until: datetime,
+        follow: Callable[[list[dict[str, Any]]], bool] | None,
+    ) -> Listing:
+        """The window's posts, newest first; ``follow`` as ``read_edge`` takes it."""
         raise NotImplementedError
 
     def marker(self, post: dict[str, Any]) -> tuple[Any, int]:
@@ -385,6 +414,13 @@ class GraphCommentsCollector(Collector):
 
     # --- the run ------------------------------------------------------------------------
 
+    def sweep_due(self, watermark: datetime | None, start: datetime) -> bool:
+        """Whether this run lists the whole window (see the class docstring)."""
+        if watermark is None:
+            return True
+        swept = watermark + timedelta(minutes=self.config.overlap_minutes)  # the last sweep's start
+        return swept > start or start - swept >= timedelta(minutes=self.config.sweep_minutes)
+
     def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
         cursor = cursor or {}
         posts = {k: dict(v) for k, v in (cursor.get("posts") or {}).items()}
@@ -393,12 +429,23 @@ class GraphCommentsCollector(Collector):
         since = start - timedelta(days=self.config.backfill_days)
         if watermark is not None and watermark < since:
             since = watermark  # off for longer than the window: catch up, lose nothing
-        listing = self.list_posts(since, start)
+        sweep = self.sweep_due(watermark, start)
+        known = set(posts)
+        # A quick poll goes on past a page only while the page brings posts never seen.
+        follow = None if sweep else (lambda page: any(str(p.get("id")) not in known for p in page))
+        listing = self.list_posts(since, start, follow)
         notes = self.warnings(start) + listing.notes
+        overlap = self.config.overlap_minutes * 60
 
         def dump(mark: datetime | None) -> Cursor:
             return {"v": 1, "watermark": mark.isoformat() if mark else None,
                     "posts": {k: dict(v) for k, v in posts.items()}}
+
+        def settled_before(old: dict[str, Any]) -> float | None:
+            """Changes up to this time were surely visible when the post was last read."""
+            if isinstance(old.get("r"), (int, float)):
+                return old["r"] - overlap
+            return watermark.timestamp() if watermark is not None else None
 
         listed = sorted((p for p in listing.items if p.get("id")), key=lambda p: self.marker(p)[1])
         for post in listed:
@@ -406,11 +453,12 @@ class GraphCommentsCollector(Collector):
             marker, changed = self.marker(post)
             old = posts.get(post_id)
             moved = old is None or old.get("m") != marker
-            recent = old is not None and watermark is not None and old.get("t", 0) > watermark.timestamp()
+            settled = settled_before(old) if old is not None else None
+            recent = settled is not None and old is not None and old.get("t", 0) > settled
             if not (moved or recent):
                 continue
             if not self.has_comments(post) and not (old and old.get("c")):
-                posts[post_id] = {"m": marker, "t": changed, "c": {}}
+                posts[post_id] = {"m": marker, "t": changed, "r": unix(start), "c": {}}
                 continue
             try:
                 scan = self.read_post(post)
@@ -419,29 +467,32 @@ class GraphCommentsCollector(Collector):
                 if old is not None and old.get("e"):
                     # Failed twice: accept it until the post changes again. Once, because
                     # Graph 100/33 is sometimes a throttle in disguise (airbyte #4028).
-                    posts[post_id] = {"m": marker, "t": changed, "c": old.get("c", {})}
+                    posts[post_id] = {"m": marker, "t": changed, "r": unix(start),
+                                      "c": old.get("c", {})}
                 else:
                     posts[post_id] = {**(old or {"m": None, "t": changed, "c": {}}), "e": 1}
                 yield Batch([], dump(watermark), notes=notes)
                 notes = []
                 continue
-            known = dict((old or {}).get("c") or {})
+            known_comments = dict((old or {}).get("c") or {})
             items = list(scan.items)
             if scan.complete:
-                items += [self.tombstone(post, i, known[i]) for i in sorted(set(known) - set(scan.comments))]
+                gone = sorted(set(known_comments) - set(scan.comments))
+                items += [self.tombstone(post, i, known_comments[i]) for i in gone]
                 comments = dict(scan.comments)
             else:
-                comments = {**known, **scan.comments}
+                comments = {**known_comments, **scan.comments}
             # An unfinished read keeps the old marker, so the post is read again next run.
             posts[post_id] = {
                 "m": marker if scan.complete else (old or {}).get("m"),
                 # A short read right after a change is read once more next run.
                 "t": max(changed, scan.latest, unix(start) if scan.short and moved else 0),
+                "r": unix(start),
                 "c": comments,
             }
             yield Batch(items, dump(watermark), notes=notes + scan.notes)
             notes = []
-        if listing.complete:
+        if sweep and listing.complete:
             listed_ids = {str(p["id"]) for p in listed}
             for post_id in [k for k in posts if k not in listed_ids]:
                 del posts[post_id]  # out of the window (or deleted): nothing left to compare

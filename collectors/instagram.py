@@ -3,6 +3,10 @@
 Media come from ``/{ig-user-id}/media`` (``since``: ``backfill_days`` on the first run); a
 media is read again only when its ``comments_count`` (which counts replies) changed, since
 Instagram's comments edge has no time filter and no edit time (social-apis.md §2.2–2.3).
+An idle poll is one request: the first page of that listing (the newest 50 media) and their
+counts. Every ``sweep_minutes`` (60) a run lists the whole window instead, so a comment on a
+media further back is found within the hour (``graph.GraphCommentsCollector``). An edit
+changes no count, so it is seen only when its media is read again for another reason.
 Each media's comments come from ``/{media-id}/comments`` with ``replies{...}`` expanded; a
 nested ``replies.paging.next`` is followed to the end. Comments are returned newest first and
 at most 50 a page; nothing stops early.
@@ -17,6 +21,7 @@ same id). Instagram-Login tokens last 60 days: set ``token_expires_at`` and ever
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -52,6 +57,8 @@ class InstagramConfig:
     backfill_days: int = 180
     overlap_minutes: int = 15
     page_size: int = 50  # Instagram returns at most 50 comments a page
+    # Every run reads the first page of media; every media of the window is listed this often.
+    sweep_minutes: int = 60
     # When the token stops working (Instagram-Login tokens: 60 days); warn this many days before.
     token_expires_at: date | None = None
     token_warn_days: int = 7
@@ -102,7 +109,10 @@ class InstagramCollector(GraphCommentsCollector):
             f"{renew_hint(self.config.access_token)} and update token_expires_at"
         ]
 
-    def list_posts(self, since: datetime, until: datetime) -> Listing:
+    def list_posts(
+        self, since: datetime, until: datetime,
+        follow: Callable[[list[dict[str, Any]]], bool] | None,
+    ) -> Listing:
         params = {
             "fields": MEDIA_FIELDS,
             "since": unix(since),
@@ -111,7 +121,7 @@ class InstagramCollector(GraphCommentsCollector):
         }
         return read_edge(
             self.http, f"{self.config.ig_user_id}/media", params, self.config.access_token,
-            f"media of account {self.config.ig_user_id}",
+            f"media of account {self.config.ig_user_id}", follow=follow,
         )
 
     def marker(self, post: dict[str, Any]) -> tuple[Any, int]:

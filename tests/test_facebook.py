@@ -173,11 +173,14 @@ def account(
     p2: tuple[str, list[list[dict]]] = ("2026-10-21T08:00:00+0000", P2_COMMENTS),
     p3_updated: str = "2026-10-28T03:00:00+0000",
     read: set[str] = {P1, P2, P3},
+    listed: int = 3,
 ) -> None:
     """Three posts over three listing pages (the middle one empty but with `next`, restfb
-    #916); post 1's comments span two pages, posts in `read` expect their comment calls."""
+    #916); post 1's comments span two pages, posts in `read` expect their comment calls.
+    A sweep asks for all three listing pages, a quick poll (``listed=1``) for the first."""
     posts = [post(P3, "2026-10-28T03:00:00+0000", p3_updated), post(P2, "2026-10-20T05:00:00+0000", p2[0])]
-    edge(rsps, f"{PAGE}/posts", listing_params(now), [posts, [], [post(P1, "2026-10-01T08:00:00+0000", p1[0])]], tag="UE9TVFM")
+    pages = [posts, [], [post(P1, "2026-10-01T08:00:00+0000", p1[0])]]
+    edge(rsps, f"{PAGE}/posts", listing_params(now), pages[:listed], tag="UE9TVFM", open_end=listed < 3)
     if P1 in read:
         edge(rsps, f"{P1}/comments", COMMENT_PARAMS, p1[1], next_path="901097836652708/comments", tag="QzFf")
     if P2 in read:
@@ -242,24 +245,75 @@ def test_first_run_reads_every_page_of_posts_and_comments() -> None:
     assert json.loads(json.dumps(cursor)) == cursor
 
 
-def test_second_run_adds_nothing_and_makes_only_the_listing_calls() -> None:
+def test_an_idle_poll_is_one_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 7: a quiet poll asks for the first page of posts and nothing else (a call not
+    registered here fails the run, one registered and not made fails the test)."""
     first = run(account, collector())
+    at(NOW + timedelta(minutes=10), monkeypatch)
     c = collector()
-    again = run(lambda rsps: account(rsps, read=set()), c, first[-1].cursor)
-    assert items_of(again) == [] and c.http.calls == 3
+    again = run(lambda rsps: account(rsps, NOW + timedelta(minutes=10), read=set(), listed=1), c, first[-1].cursor)
+    assert items_of(again) == [] and c.http.calls == 1
+    assert again[-1].cursor == first[-1].cursor  # the watermark waits for the next sweep
 
 
-def test_a_new_comment_on_a_month_old_post_is_found_on_the_second_run(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_comment_on_a_post_of_the_first_page_is_found_by_the_next_poll(monkeypatch: pytest.MonkeyPatch) -> None:
     first = run(account, collector())
-    later = NOW + timedelta(hours=2)
+    later = NOW + timedelta(minutes=10)
     at(later, monkeypatch)
-    late = comment("901097836652708_903500000000001", "Sampai hari ini PKH belum juga cair",
-                   "2026-11-02T03:00:00+0000", ("10009", "Wayan Sukra"))
-    p1 = ("2026-11-02T03:00:00+0000", [P1_COMMENTS[0], P1_COMMENTS[1] + [late]])
+    late = comment("901200000000001_901200000000109", "Jalan itu sudah makan korban", "2026-11-02T02:05:00+0000", CITIZEN_C)
+    p2 = ("2026-11-02T02:05:00+0000", [P2_COMMENTS[0] + [late]])
     c = collector()
-    again = run(lambda rsps: account(rsps, later, p1=p1, read={P1}), c, first[-1].cursor)
+    again = run(lambda rsps: account(rsps, later, p2=p2, read={P2}, listed=1), c, first[-1].cursor)
+    assert [i.source_id for i in items_of(again)] == [C4, C5, C6, late["id"]]
+    assert c.http.calls == 1 + 1
+    assert set(again[-1].cursor["posts"]) == {P1, P2, P3}  # a quick poll forgets no post
+
+
+def test_a_new_comment_on_a_post_past_the_first_page_is_found_by_the_next_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trade-off: P1 is on the third listing page, which only a sweep reads."""
+    first = run(account, collector())
+    late = comment("901097836652708_903500000000001", "Sampai hari ini PKH belum juga cair",
+                   "2026-11-02T02:20:00+0000", ("10009", "Wayan Sukra"))
+    p1 = ("2026-11-02T02:20:00+0000", [P1_COMMENTS[0], P1_COMMENTS[1] + [late]])
+    quick = NOW + timedelta(minutes=30)
+    at(quick, monkeypatch)
+    c = collector()
+    unseen = run(lambda rsps: account(rsps, quick, p1=p1, read=set(), listed=1), c, first[-1].cursor)
+    assert items_of(unseen) == [] and c.http.calls == 1
+    sweep = NOW + timedelta(minutes=60)  # sweep_minutes after the last sweep
+    at(sweep, monkeypatch)
+    c = collector()
+    again = run(lambda rsps: account(rsps, sweep, p1=p1, read={P1}), c, unseen[-1].cursor)
     assert [i.source_id for i in items_of(again)] == [C1, C2, C3, late["id"]]
     assert c.http.calls == 3 + 2
+    assert again[-1].cursor["watermark"] == (sweep - timedelta(minutes=15)).isoformat()
+
+
+def test_a_quick_poll_follows_the_listing_while_it_brings_new_posts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """More new posts than one page holds: the next page is read while a page has one."""
+    first = run(account, collector())
+    later = NOW + timedelta(minutes=10)
+    at(later, monkeypatch)
+    p4, p5 = f"{PAGE}_901400000000001", f"{PAGE}_901500000000001"
+    c = collector()
+    with mocked() as rsps:
+        pages = [[post(p5, "2026-11-02T01:50:00+0000"), post(p4, "2026-11-02T01:40:00+0000")],
+                 [post(P3, "2026-10-28T03:00:00+0000", "2026-10-28T03:00:00+0000"),
+                  post(P2, "2026-10-20T05:00:00+0000", "2026-10-21T08:00:00+0000")]]
+        edge(rsps, f"{PAGE}/posts", listing_params(later), pages, tag="UE9TVFM", open_end=True)
+        for new in (p4, p5):
+            rsps.get(f"{API}/{new}/comments", json={"data": []},
+                     match=[matchers.query_param_matcher({**COMMENT_PARAMS, "access_token": TOKEN})])
+        again = run_all(c, first[-1].cursor)
+    assert c.http.calls == 2 + 2  # the second page has no new post: the third is not asked for
+    assert set(again[-1].cursor["posts"]) == {P1, P2, P3, p4, p5}
+
+
+@pytest.mark.parametrize("since_sweep, due", [(0, False), (59, False), (60, True), (-5, True)])
+def test_a_sweep_is_due_an_hour_after_the_last_or_when_the_clock_went_back(since_sweep: int, due: bool) -> None:
+    watermark = NOW - timedelta(minutes=15)  # the last sweep began at NOW
+    assert collector().sweep_due(watermark, NOW + timedelta(minutes=since_sweep)) is due
+    assert collector().sweep_due(None, NOW) is True
 
 
 def test_a_post_changed_just_before_a_run_is_read_once_more(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -267,11 +321,11 @@ def test_a_post_changed_just_before_a_run_is_read_once_more(monkeypatch: pytest.
     recent = (NOW - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S+0000")
     first = run(lambda rsps: account(rsps, p3_updated=recent), collector())
     at(NOW + timedelta(minutes=10), monkeypatch)
-    second = run(lambda rsps: account(rsps, NOW + timedelta(minutes=10), p3_updated=recent, read={P3}), collector(), first[-1].cursor)
-    at(NOW + timedelta(hours=1), monkeypatch)
+    second = run(lambda rsps: account(rsps, NOW + timedelta(minutes=10), p3_updated=recent, read={P3}, listed=1), collector(), first[-1].cursor)
+    at(NOW + timedelta(minutes=20), monkeypatch)
     c = collector()
-    run(lambda rsps: account(rsps, NOW + timedelta(hours=1), p3_updated=recent, read=set()), c, second[-1].cursor)
-    assert c.http.calls == 3
+    run(lambda rsps: account(rsps, NOW + timedelta(minutes=20), p3_updated=recent, read=set(), listed=1), c, second[-1].cursor)
+    assert c.http.calls == 1  # read twice after its change: settled, also between sweeps
 
 
 def test_the_same_comment_on_two_pages_is_yielded_once() -> None:
@@ -386,7 +440,7 @@ def test_pipeline_end_to_end_records_cases_and_the_office_answer(tmp_path: Path)
     assert len({case for case, method in links.values() if method != "office_answer"}) == 3
 
     with mocked() as rsps:
-        account(rsps, read=set())
+        account(rsps, read=set(), listed=1)
         again = pipeline(store, tmp_path).run(collector())
     assert (again.fetched, again.new, again.updated) == (0, 0, 0)
 
@@ -516,9 +570,9 @@ def test_a_post_that_cannot_be_read_is_skipped_and_checked_once_more() -> None:
     # throttle in disguise (airbyte #4028), hence one more look before giving up on it.
     gone = graph_error(100, "Unsupported get request. Object with ID '1234567890321_901200000000001' does not exist", 33)
 
-    def world(read: set[str]) -> Callable[[responses.RequestsMock], None]:
+    def world(read: set[str], listed: int = 3) -> Callable[[responses.RequestsMock], None]:
         def register(rsps: responses.RequestsMock) -> None:
-            account(rsps, read=read)
+            account(rsps, read=read, listed=listed)
             rsps.get(f"{API}/{P2}/comments", json=gone, status=400,
                      match=[matchers.query_param_matcher({**COMMENT_PARAMS, "access_token": TOKEN})])
         return register
@@ -526,10 +580,10 @@ def test_a_post_that_cannot_be_read_is_skipped_and_checked_once_more() -> None:
     batches = run(world({P1, P3}), collector())
     assert [i.source_id for i in items_of(batches)] == [C1, C2, C3]
     assert any(f"post {P2} skipped: it does not exist" in n for b in batches for n in b.notes)
-    again = run(world(set()), collector(), batches[-1].cursor)
+    again = run(world(set(), listed=1), collector(), batches[-1].cursor)
     third = collector()
-    run(lambda rsps: account(rsps, read=set()), third, again[-1].cursor)
-    assert third.http.calls == 3  # failed twice: left alone until the post changes
+    run(lambda rsps: account(rsps, read=set(), listed=1), third, again[-1].cursor)
+    assert third.http.calls == 1  # failed twice: left alone until the post changes
 
 
 class TestFacebookContract(CollectorContract):

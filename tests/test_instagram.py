@@ -141,18 +141,22 @@ def account(
     m1_pages: list[list[dict]] | None = None,
     m2: tuple[int, list[dict]] = (1, [C4_DATA]),
     read: set[str] = {M1, M2},
+    now: datetime = NOW,
+    listed: int = 2,
 ) -> None:
     """Three media over two listing pages (the last with only a `before` cursor, as in the real
-    airbyte source-instagram media.json); M1's comments span two pages and C3's replies two."""
+    airbyte source-instagram media.json); M1's comments span two pages and C3's replies two.
+    A sweep asks for both listing pages, a quick poll (``listed=1``) for the first."""
     first = [media(M3, "2026-10-28T03:00:00+0000", 0), media(M2, "2026-10-20T04:00:00+0000", m2[0])]
-    get(rsps, f"{IG_USER}/media", listing_params(), {
+    get(rsps, f"{IG_USER}/media", listing_params(now), {
         "data": first,
-        "paging": {"cursors": {"before": "QVFIUmx1", "after": "QVFIUkRf"}, "next": next_url(f"{IG_USER}/media", listing_params(), "QVFIUkRf")},
+        "paging": {"cursors": {"before": "QVFIUmx1", "after": "QVFIUkRf"}, "next": next_url(f"{IG_USER}/media", listing_params(now), "QVFIUkRf")},
     })
-    get(rsps, f"{IG_USER}/media", {**listing_params(), "after": "QVFIUkRf"}, {
-        "data": [media(M1, "2026-10-01T08:00:00+0000", m1_count)],
-        "paging": {"cursors": {"before": "QVFIUnZAaZAE"}},
-    })
+    if listed > 1:
+        get(rsps, f"{IG_USER}/media", {**listing_params(now), "after": "QVFIUkRf"}, {
+            "data": [media(M1, "2026-10-01T08:00:00+0000", m1_count)],
+            "paging": {"cursors": {"before": "QVFIUnZAaZAE"}},
+        })
     if M1 in read:
         pages = m1_pages or [[C1_DATA, C2_DATA], [C3_DATA]]
         get(rsps, f"{M1}/comments", COMMENT_PARAMS, {
@@ -184,22 +188,43 @@ def test_first_run_reads_media_comments_and_nested_replies() -> None:
         "parent_author_username": "citizen_c",
     }
     cursor = batches[-1].cursor
-    assert cursor["posts"][M1]["m"] == 6 and cursor["posts"][M3] == {"m": 0, "t": cursor["posts"][M3]["t"], "c": {}}
+    assert cursor["posts"][M1]["m"] == 6
+    assert cursor["posts"][M3] == {"m": 0, "t": cursor["posts"][M3]["t"], "r": int(NOW.timestamp()), "c": {}}
     assert cursor["watermark"] == (NOW - timedelta(minutes=15)).isoformat()
 
 
-def test_second_run_adds_nothing_and_makes_only_the_listing_calls() -> None:
+def test_an_idle_poll_is_one_request() -> None:
+    """Issue 7: a quiet poll asks for the first page of media and nothing else (a call not
+    registered here fails the run, one registered and not made fails the test)."""
     first = run(account, collector())
     c = collector()
-    assert items_of(run(lambda rsps: account(rsps, read=set()), c, first[-1].cursor)) == []
-    assert c.http.calls == 2
+    again = run(lambda rsps: account(rsps, read=set(), listed=1), c, first[-1].cursor)
+    assert items_of(again) == [] and c.http.calls == 1
+    assert again[-1].cursor == first[-1].cursor
 
 
-def test_a_new_comment_on_a_month_old_media_is_found() -> None:
+def test_a_new_comment_on_a_media_of_the_first_page_is_found_by_the_next_poll() -> None:
+    first = run(account, collector())
+    late = ig_comment("17873440459150001", "Kapan cair min?", "2026-11-02T01:50:00+0000", "citizen_g", "17841400000000007")
+    c = collector()
+    again = run(lambda rsps: account(rsps, m2=(2, [late, C4_DATA]), read={M2}, listed=1), c, first[-1].cursor)
+    assert [i.source_id for i in items_of(again)] == [late["id"], C4]
+    assert c.http.calls == 1 + 1
+    assert set(again[-1].cursor["posts"]) == {M1, M2, M3}  # a quick poll forgets no media
+
+
+def test_a_new_comment_on_a_month_old_media_is_found_by_the_next_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trade-off: M1 is on the second listing page, which only a sweep reads."""
     first = run(account, collector())
     late = ig_comment("17873440459150000", "Sampai sekarang belum masuk juga", "2026-11-01T09:00:00+0000", "citizen_f", "17841400000000006")
+    world = dict(m1_count=7, m1_pages=[[late, C1_DATA], [C2_DATA, C3_DATA]])
     c = collector()
-    again = run(lambda rsps: account(rsps, m1_count=7, m1_pages=[[late, C1_DATA], [C2_DATA, C3_DATA]], read={M1}), c, first[-1].cursor)
+    unseen = run(lambda rsps: account(rsps, **world, read=set(), listed=1), c, first[-1].cursor)
+    assert items_of(unseen) == [] and c.http.calls == 1
+    sweep = NOW + timedelta(minutes=60)
+    monkeypatch.setattr(InstagramCollector, "clock", staticmethod(lambda: sweep))
+    c = collector()
+    again = run(lambda rsps: account(rsps, **world, read={M1}, now=sweep), c, unseen[-1].cursor)
     assert sorted(i.source_id for i in items_of(again)) == sorted([late["id"], C1, R1, C2, C3, R2, R3])
     assert c.http.calls == 2 + 3
 
@@ -213,7 +238,7 @@ def test_a_deleted_comment_becomes_a_tombstone_and_a_hidden_one_is_marked(tmp_pa
         assert pipeline.run(collector()).new == 7
     hidden = dict(C2_DATA, hidden=True)
     with mocked() as rsps:  # C4 deleted (M2 now 0), C2 hidden (M1 count unchanged: not read)
-        account(rsps, m2=(0, []), read={M2})
+        account(rsps, m2=(0, []), read={M2}, listed=1)
         report = pipeline.run(collector())
     assert (report.new, report.updated) == (0, 1)
     with store.transaction() as conn:
