@@ -9,22 +9,34 @@ What the API does and how we read it (reference/social-apis.md §3, §5):
   a page holding a single item on page 1 may be the pinned one and never stops the walk.
 * **Replies**: a thread carries a subset of its replies; when ``totalReplyCount`` is larger,
   ``comments.list?parentId`` (paged) gives them all.
-* **New replies on old threads** do not move a thread up the list, so they are found by
-  counts: the cursor keeps each tracked thread's reply count and each tracked video's
-  ``statistics.commentCount``. A run starts with ``videos.list`` for the tracked videos (1
-  unit per 50); a video whose count moved is read again in full (``commentThreads.list
-  ?videoId``) and every thread whose reply count moved has its replies read again. The
-  counts are taken *before* reading, so a comment that arrives during the run changes the
-  count again and is found next time. The first run takes them from the uploads playlist.
-* **Cursor**: ``{"watermark": ISO time, "videos": {id: commentCount}, "threads": {id:
-  [video, totalReplyCount, fingerprint, published epoch]}}``. The watermark is a time, never
-  a page token (tokens expire); it advances only in the final batch of a run that read every
-  page of its window, to the run's start minus ``overlap_minutes``. Every batch's cursor
-  records the threads that batch holds, so a restarted run pages past them without yielding
-  them again. Threads older than ``backfill_days`` are dropped from the cursor.
-* **Quota**: an idle poll costs ``1 + ceil(tracked videos / 50)`` units (page 1 of the channel
-  listing and the count check), plus one per ``moderation_statuses`` listing with an owner
-  token. ``quotaExceeded`` stops every call until midnight Pacific time.
+* **New replies on old threads** do not move a thread up the list. A thread still on the
+  pages a poll reads shows them in its ``totalReplyCount``; further back they are found by
+  counts, in a **sweep**: the cursor keeps each tracked thread's reply count and each
+  tracked video's ``statistics.commentCount``. A sweep starts with ``videos.list`` for the
+  tracked videos (1 unit per 50); a video whose count moved is read again in full
+  (``commentThreads.list?videoId``) and every thread whose reply count moved has its
+  replies read again. The counts are taken *before* reading, so a comment that arrives
+  during the run changes the count again and is found next time. The first run takes them
+  from the uploads playlist. With an owner token a sweep also lists the comments held for
+  review (one listing per ``moderation_statuses``).
+* **Sweeps** run every ``sweep_minutes`` (60; ``counted`` in the cursor is when the last
+  whole one began), and at once when the clock reads earlier than that. Every other run is
+  a quick poll: the channel listing only, so an idle poll is **one request** (issue 7). The
+  trade-off: a new reply on a thread older than the listing's first page (~20 newest
+  threads, §3.1), an edit or deletion of such a thread, and a comment YouTube holds for
+  review are found by the next sweep, up to ``sweep_minutes`` later, never lost.
+  ``sweep_minutes = 0`` sweeps on every run (the cost before issue 7).
+* **Cursor**: ``{"watermark": ISO time, "counted": ISO time, "videos": {id: commentCount},
+  "threads": {id: [video, totalReplyCount, fingerprint, published epoch]}}``. The watermark
+  is a time, never a page token (tokens expire); it advances only in the final batch of a
+  run that read every page of its window, to the run's start minus ``overlap_minutes``.
+  Every batch's cursor records the threads that batch holds, so a restarted run pages past
+  them without yielding them again. Threads older than ``backfill_days`` are dropped from
+  the cursor.
+* **Quota**: an idle poll costs 1 unit (page 1 of the channel listing); a sweep adds
+  ``ceil(tracked videos / 50)`` units for the counts, one per moderation listing and the
+  re-reads of videos whose count moved. ``quotaExceeded`` stops every call until midnight
+  Pacific time.
 
 Edits (``updatedAt`` moved, text changed) and moderation changes change a thread's
 fingerprint, so the thread is yielded again and the store keeps a revision. A tracked thread
@@ -65,6 +77,8 @@ class YoutubeConfig:
     backfill_days: int = 180
     overlap_minutes: int = 30
     max_results: int = 100
+    # Every run reads the channel's newest threads; counts and held comments this often.
+    sweep_minutes: int = 60
 
 
 class YoutubeCollector(Collector):
@@ -98,14 +112,18 @@ class YoutubeCollector(Collector):
     def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
         self.http = self.http or self._client()
         run = _Run(self, cursor or {}, self.clock())
+        sweep = run.sweep_due()
         # Counts first: whatever arrives while we read changes them again (see the docstring).
         # Until a window was read whole (no watermark yet) every upload gets its baseline.
+        counts: dict[str, int | None] = {}
         if run.watermark is None:
             counts, cutoff = self._upload_counts(), run.horizon
         else:
-            counts = self._video_counts(sorted(run.videos))
+            if sweep:
+                counts = self._video_counts(sorted(run.videos))
             cutoff = max(run.horizon, run.watermark)
-        run.note_vanished(counts)
+        if sweep:
+            run.note_vanished(counts)
         listing = {"allThreadsRelatedToChannelId": self.config.channel_id}
         try:
             complete = yield from run.listing("the channel's threads", listing, cutoff, counts)
@@ -114,17 +132,20 @@ class YoutubeCollector(Collector):
                 f"collector {self.name}: YouTube will not list the comments of channel "
                 f"{self.config.channel_id} ({exc.reason})"
             ) from None
-        if self.config.oauth_token is not None:
+        swept = sweep  # and every part of the sweep read whole
+        if sweep and self.config.oauth_token is not None:
             for status in self.config.moderation_statuses:
                 held = {**listing, "moderationStatus": status}
-                complete &= yield from run.listing(
+                swept &= yield from run.listing(
                     f"comments {status}", held, run.horizon, counts, run.held
                 )
         for video, count in sorted(counts.items()):
             if video in run.videos and run.videos[video] != count:
-                yield from run.rescan_video(video, count, counts)
+                swept &= yield from run.rescan_video(video, count, counts)
         if complete:
             run.watermark = run.started - timedelta(minutes=self.config.overlap_minutes)
+        if swept:
+            run.counted = run.started
         yield run.batch([])
 
     def close(self) -> None:
@@ -201,6 +222,7 @@ class _Run:
         self.started = started
         self.horizon = started - timedelta(days=self.config.backfill_days)
         self.watermark = parse_time(cursor.get("watermark"))
+        self.counted = parse_time(cursor.get("counted"))
         self.videos: dict[str, int | None] = dict(cursor.get("videos") or {})
         floor = self.horizon.timestamp()
         self.threads: dict[str, list[Any]] = {
@@ -219,8 +241,17 @@ class _Run:
         }
         if self.watermark is not None:
             cursor["watermark"] = self.watermark.isoformat()
+        if self.counted is not None:
+            cursor["counted"] = self.counted.isoformat()
         notes, self.notes = self.notes, []
         return Batch(items, cursor, notes)
+
+    def sweep_due(self) -> bool:
+        """Whether this run checks the counts (see the module docstring)."""
+        if self.watermark is None or self.counted is None:
+            return True
+        since = self.started - self.counted
+        return since < timedelta(0) or since >= timedelta(minutes=self.config.sweep_minutes)
 
     def note_vanished(self, counts: Mapping[str, int | None]) -> None:
         for video in sorted(set(self.videos) - set(counts)):
@@ -254,9 +285,10 @@ class _Run:
 
     def rescan_video(
         self, video: str, count: int | None, counts: Mapping[str, int | None]
-    ) -> Iterator[Batch]:
+    ) -> Generator[Batch, None, bool]:
         """A video whose comment count moved: read all of its threads again. A tracked thread
-        the whole listing no longer has was deleted (or rejected): it gets a tombstone."""
+        the whole listing no longer has was deleted (or rejected): it gets a tombstone.
+        False when the video is left to be read again (not all of it was read)."""
         listed: set[str] = set()
         try:
             whole = yield from self.listing(
@@ -268,9 +300,9 @@ class _Run:
                 self._forget(video)
             else:
                 self.videos[video] = count  # comments turned off: nothing to read until they return
-            return
+            return True
         if not whole:
-            return  # the count stays old, so the video is read again next run
+            return False  # the count stays old, so the video is read again next sweep
         self.videos[video] = count
         # Held comments are not in the published listing: seen in theirs, they are not gone.
         gone = [
@@ -282,6 +314,7 @@ class _Run:
             for tid in gone:
                 del self.threads[tid]
             yield self.batch(tombstones)
+        return True
 
     def _tombstone(self, tid: str) -> RawItem:
         video, _, _, published = self.threads[tid]

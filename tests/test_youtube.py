@@ -368,7 +368,21 @@ def test_every_item_carries_its_thread_and_who_it_answers(runner: Runner) -> Non
     }
 
 
-def test_an_idle_second_run_adds_nothing_and_costs_two_units(runner: Runner) -> None:
+def test_an_idle_poll_is_one_request(runner: Runner) -> None:
+    """Issue 7: a quiet poll between sweeps asks for page 1 of the channel's threads and
+    nothing else (a call not registered fails the run, one not made fails the test)."""
+    cursor = first_full_run(runner)[-1].cursor
+    assert cursor["counted"] == NOW.isoformat()
+    with api() as yt:
+        yt.threads(page([thread(PINNED, [PINNED_REPLY], total=1), thread(T5), thread(T4)], "PAGE2"))
+        batches = runner.run(cursor, at=NOW + timedelta(minutes=15))
+    assert ids(batches) == []
+    assert runner.calls == 1  # 1 quota unit
+    assert batches[-1].cursor["watermark"] == (NOW - timedelta(minutes=15)).isoformat()
+    assert batches[-1].cursor["counted"] == NOW.isoformat()
+
+
+def test_an_idle_sweep_adds_the_count_check(runner: Runner) -> None:
     cursor = first_full_run(runner)[-1].cursor
     with api() as yt:
         yt.counts({VIDEO_A: 12, VIDEO_B: 2})
@@ -377,6 +391,19 @@ def test_an_idle_second_run_adds_nothing_and_costs_two_units(runner: Runner) -> 
     assert ids(batches) == []
     assert runner.calls == 2  # videos.list + page 1 of the channel: 2 quota units
     assert batches[-1].cursor["watermark"] == (NOW + timedelta(minutes=30)).isoformat()
+    assert batches[-1].cursor["counted"] == (NOW + timedelta(hours=1)).isoformat()
+
+
+@pytest.mark.parametrize("minutes, due", [(15, False), (59, False), (60, True), (-10, True)])
+def test_a_sweep_is_due_an_hour_after_the_last_or_when_the_clock_went_back(
+    runner: Runner, minutes: int, due: bool
+) -> None:
+    cursor = first_full_run(runner)[-1].cursor
+    with api() as yt:
+        if due:
+            yt.counts({VIDEO_A: 12, VIDEO_B: 2})
+        yt.threads(page([thread(PINNED, [PINNED_REPLY], total=1), thread(T5), thread(T4)], "PAGE2"))
+        runner.run(cursor, at=NOW + timedelta(minutes=minutes))
 
 
 def test_a_pinned_old_thread_on_page_one_does_not_stop_the_reading(runner: Runner) -> None:
@@ -428,9 +455,13 @@ def test_a_new_reply_on_an_old_thread_is_found_on_the_next_run(runner: Runner) -
         yt.threads(page([thread(OLD, OLD_REPLIES, total=5)]), token="P2")
         cursor = runner.run()[-1].cursor
     late = reply(
-        tid(11), 6, "Sampai sekarang belum ada kabar", iso(NOW + timedelta(hours=5)), author=WARGA
+        tid(11), 6, "Sampai sekarang belum ada kabar", iso(NOW + timedelta(minutes=5)), author=WARGA
     )
-    with api() as yt:
+    with api() as yt:  # a quick poll: the old thread is past page 1, its reply waits
+        yt.threads(page([thread(t) for t in RECENT], "P2"))
+        cursor = runner.run(cursor, at=NOW + timedelta(minutes=15))[-1].cursor
+    assert runner.calls == 1
+    with api() as yt:  # the sweep finds it
         yt.counts({VIDEO_A: 10})  # moved: one comment more somewhere on video A
         yt.threads(page([thread(t) for t in RECENT], "P2"))  # page 1 reaches the watermark
         # The video is read again; the old thread's reply count moved from 5 to 6 but only 5
@@ -438,17 +469,38 @@ def test_a_new_reply_on_an_old_thread_is_found_on_the_next_run(runner: Runner) -
         whole_video = [*(thread(t) for t in RECENT), thread(OLD, OLD_REPLIES, total=6)]
         yt.threads(page(whole_video), videoId=VIDEO_A)
         yt.replies(tid(11), page([*OLD_REPLIES, late], kind="youtube#commentListResponse"))
-        batches = runner.run(cursor, at=NOW + timedelta(days=1))
+        batches = runner.run(cursor, at=NOW + timedelta(hours=1))
     assert late["id"] in ids(batches)
     assert not set(ids(batches)) & {t["id"] for t in RECENT}
     assert runner.calls == 4
     assert batches[-1].cursor["videos"] == {VIDEO_A: 10}
     assert batches[-1].cursor["threads"][tid(11)][1] == 6
-    with api() as yt:  # and then quiet again
-        yt.counts({VIDEO_A: 10})
+    with api() as yt:  # and then quiet again: one request
         yt.threads(page([thread(t) for t in RECENT], "P2"))
-        assert ids(runner.run(batches[-1].cursor, at=NOW + timedelta(days=1, hours=1))) == []
-    assert runner.calls == 2
+        assert ids(runner.run(batches[-1].cursor, at=NOW + timedelta(hours=1, minutes=15))) == []
+    assert runner.calls == 1
+
+
+def test_a_sweep_not_read_whole_is_done_again_by_the_next_run(runner: Runner) -> None:
+    cursor = first_full_run(runner)[-1].cursor
+    listing = [thread(PINNED, [PINNED_REPLY], total=1), thread(T5), thread(T4)]
+    with api() as yt:
+        yt.counts({VIDEO_A: 13, VIDEO_B: 2})  # A moved; its re-read loops and stops
+        yt.threads(page(listing, "PAGE2"))
+        yt.threads(page([thread(T4)], "LOOP"), videoId=VIDEO_A)
+        yt.threads(page([thread(T3, T3_REPLIES[:2], total=7)], "LOOP"), token="LOOP", videoId=VIDEO_A)
+        batches = runner.run(cursor, at=NOW + timedelta(hours=1))
+    assert batches[-1].cursor["counted"] == NOW.isoformat()  # not this sweep: it stopped short
+    assert batches[-1].cursor["videos"][VIDEO_A] == 12
+    with api() as yt:  # 15 minutes later: a sweep again, not a quick poll
+        yt.counts({VIDEO_A: 13, VIDEO_B: 2})
+        yt.threads(page(listing, "PAGE2"))
+        whole = [listing[0], thread(T4), thread(T3, T3_REPLIES[:2], total=7), thread(T1)]
+        yt.threads(page(whole), videoId=VIDEO_A)
+        again = runner.run(batches[-1].cursor, at=NOW + timedelta(hours=1, minutes=15))
+    assert ids(again) == []  # nothing new, nothing gone
+    assert again[-1].cursor["counted"] == (NOW + timedelta(hours=1, minutes=15)).isoformat()
+    assert again[-1].cursor["videos"][VIDEO_A] == 13
 
 
 # --- paging guards -------------------------------------------------------------------------
@@ -671,6 +723,10 @@ def test_owner_access_also_reads_comments_held_for_review(runner: Runner) -> Non
         yt.threads(page([thread(RECENT[0])]), videoId=VIDEO_A)
         again = runner.run(batches[-1].cursor, at=NOW + timedelta(hours=1), cfg=cfg)
     assert ids(again) == [] and tid(50) in again[-1].cursor["threads"]
+    with api() as yt:  # between sweeps: the published listing only, one request
+        yt.threads(page([thread(RECENT[0])]))
+        quick = runner.run(again[-1].cursor, at=NOW + timedelta(hours=1, minutes=15), cfg=cfg)
+    assert ids(quick) == [] and runner.calls == 1
 
 
 def test_disabled_comments_and_a_vanished_video_are_skipped_and_noted(
