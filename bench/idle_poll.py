@@ -17,6 +17,12 @@ quiet night does. The second run's requests are counted where the source sees th
 Goals (issue 7): one command per IMAP folder, at most one request per social source. The
 sources hold what a regency office's would after half a year: one Facebook post a day, an
 Instagram post every two days, a YouTube video every three days (``--quick``: a few each).
+
+The social collectors list their whole window only in a sweep, every ``sweep_minutes`` (60);
+the runs between are quick polls (collectors/graph.py, collectors/youtube.py say what each
+finds later for it). The second run above is a quick poll; a third run with
+``sweep_minutes = 0`` shows what the hourly sweep of the same quiet source asks, for the
+table (the goal is judged on the quick poll, which is what most polls are).
 """
 
 from __future__ import annotations
@@ -77,6 +83,7 @@ class Poll:
     held: str  # what the source holds
     ingested: int  # items the first run stored
     requests: list[str]  # what the idle poll asked, in order
+    swept: list[str] | None = None  # what an idle sweep asked (social sources only)
 
 
 # --- counting ----------------------------------------------------------------------------
@@ -173,9 +180,9 @@ class FileOpens:
 
 
 def two_runs(workdir: Path, make: Callable[[], Collector], requests: list[str], channel: str,
-             held: str) -> Poll:
+             held: str, sweep: Callable[[], Collector] | None = None) -> Poll:
     """Ingest with one run, then take what the idle run asked of the source from
-    ``requests``, the source's own log of them."""
+    ``requests``, the source's own log of them; then, with ``sweep``, what an idle sweep asks."""
     url = f"sqlite:///{workdir / f'{channel}.db'}"
     store = open_store(url)
     try:
@@ -185,7 +192,13 @@ def two_runs(workdir: Path, make: Callable[[], Collector], requests: list[str], 
         before = len(requests)
         idle = pipeline.run(make())
         check(f"{channel} idle poll", idle, idle.fetched == 0)
-        return Poll(channel, held, first.new, requests[before:])
+        polled = len(requests)
+        swept = None
+        if sweep is not None:
+            report = pipeline.run(sweep())
+            check(f"{channel} idle sweep", report, report.fetched == 0)
+            swept = requests[polled:]
+        return Poll(channel, held, first.new, requests[before:polled], swept)
     finally:
         store.dispose()
 
@@ -218,26 +231,34 @@ def poll_graph(workdir: Path, kind: str, posts: int, texts: list[str]) -> Poll:
     with serve_http(fake) as base:
         fake.base = base
         token = Secret(TOKEN, "bench")
-        make: Callable[[], Collector]
-        if kind == "facebook":
-            fb = FacebookPageConfig(page_id=PAGE_ID, access_token=token, api_base=f"{base}/v23.0")
-            make = lambda: FacebookPageCollector("fb", fb)  # noqa: E731
-        else:
-            ig = InstagramConfig(ig_user_id=IG_USER_ID, access_token=token, api_base=f"{base}/v23.0")
-            make = lambda: InstagramCollector("ig", ig)  # noqa: E731
+
+        def make(sweep_minutes: int = 60) -> Collector:
+            if kind == "facebook":
+                return FacebookPageCollector("fb", FacebookPageConfig(
+                    page_id=PAGE_ID, access_token=token, api_base=f"{base}/v23.0",
+                    sweep_minutes=sweep_minutes))
+            return InstagramCollector("ig", InstagramConfig(
+                ig_user_id=IG_USER_ID, access_token=token, api_base=f"{base}/v23.0",
+                sweep_minutes=sweep_minutes))
+
         what = "posts, one a day" if kind == "facebook" else "media, one every 2 days"
         return two_runs(workdir, make, fake.log.paths,
-                        "facebook_page" if kind == "facebook" else "instagram", f"{posts} {what}")
+                        "facebook_page" if kind == "facebook" else "instagram", f"{posts} {what}",
+                        sweep=lambda: make(0))
 
 
 def poll_youtube(workdir: Path, videos: int, texts: list[str]) -> Poll:
     fake = FakeYoutube(videos, datetime.now(timezone.utc), texts)
     with serve_http(fake) as base:
         fake.base = base
-        config = YoutubeConfig(channel_id=CHANNEL_ID, api_key=Secret(TOKEN, "bench"),
-                               api_base=f"{base}/youtube/v3")
-        return two_runs(workdir, lambda: YoutubeCollector("yt", config), fake.log.paths,
-                        "youtube", f"{videos} videos, one every 3 days, 2 threads each")
+        def make(sweep_minutes: int = 60) -> Collector:
+            return YoutubeCollector("yt", YoutubeConfig(
+                channel_id=CHANNEL_ID, api_key=Secret(TOKEN, "bench"),
+                api_base=f"{base}/youtube/v3", sweep_minutes=sweep_minutes))
+
+        return two_runs(workdir, make, fake.log.paths,
+                        "youtube", f"{videos} videos, one every 3 days, 2 threads each",
+                        sweep=lambda: make(0))
 
 
 def poll_lapor(workdir: Path, sizes: Sizes) -> Poll:
@@ -272,8 +293,9 @@ def figure(poll: Poll) -> Figure:
                       note=f"{what or 'none'}, each read in full and hashed to find it done "
                            "(of " + poll.held + "); the issue sets no goal")
     requests = len(poll.requests)
+    swept = f"; an idle sweep (hourly) asks {len(poll.swept)}" if poll.swept is not None else ""
     return Figure(f"idle poll: {poll.channel}", requests, "requests", goal="at most 1",
-                  met=requests <= 1, note=what)
+                  met=requests <= 1, note=what + swept)
 
 
 def run(quick: bool = False) -> list[Figure]:
@@ -291,11 +313,13 @@ def run(quick: bool = False) -> list[Figure]:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print("\n## idle poll: requests of the second run, counted at the source\n")
-    print("| channel | source holds | first run stored | idle poll asked |")
-    print("|---|---|---:|---|")
+    print("| channel | source holds | first run stored | idle poll asked | "
+          "idle sweep asked (every 60 min) |")
+    print("|---|---|---:|---|---|")
     for poll in polls:
+        swept = "—" if poll.swept is None else ", ".join(poll.swept) or "nothing"
         print(f"| {poll.channel} | {poll.held} | {poll.ingested} | "
-              f"{', '.join(poll.requests) or 'nothing'} |")
+              f"{', '.join(poll.requests) or 'nothing'} | {swept} |")
     return [figure(poll) for poll in polls]
 
 
