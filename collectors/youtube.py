@@ -22,8 +22,8 @@ What the API does and how we read it (reference/social-apis.md §3, §5):
 * **Sweeps** run every ``sweep_minutes`` (60; ``counted`` in the cursor is when the last
   whole one began), and at once when the clock reads earlier than that. Every other run is
   a quick poll: the channel listing only, so an idle poll is **one request** (issue 7). The
-  trade-off: a new reply on a thread older than the listing's first page (~20 newest
-  threads, §3.1), an edit or deletion of such a thread, and a comment YouTube holds for
+  trade-off: a new reply to or an edit of a thread older than the listing's first page
+  (~20 newest threads, §3.1), the deletion of any thread, and a comment YouTube holds for
   review are found by the next sweep, up to ``sweep_minutes`` later, never lost.
   ``sweep_minutes = 0`` sweeps on every run (the cost before issue 7).
 * **Cursor**: ``{"watermark": ISO time, "counted": ISO time, "videos": {id: commentCount},
