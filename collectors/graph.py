@@ -352,18 +352,19 @@ class GraphCommentsCollector(Collector):
 
     The cursor (plain JSON, small)::
 
-        {"v": 1, "watermark": "2026-11-02T01:00:00+00:00" | null,
-         "posts": {"<post/media id>": {"m": <marker>, "t": <unix>, "r": <unix>,
+        {"v": 2, "watermark": "2026-11-02T01:00:00+00:00" | null,
+         "posts": {"<post/media id>": {"m": <marker>, "t": <unix>, "o": 1 (or absent),
                                        "c": {"<comment id>": <unix>}}}}
 
     ``watermark``: the start of the last sweep that listed every page of the window and read
     every changed post, minus ``overlap_minutes``. ``m`` says a post changed (Facebook
-    ``updated_time``, Instagram ``comments_count``), ``t`` when, and ``r`` when the run that
-    last read it began; a post is read again when ``m`` moved, or when ``t`` is not safely
-    (``overlap_minutes``) before ``r`` (a comment can be counted before the comments edge
-    shows it; cursors written before ``r`` existed compare ``t`` with the watermark). ``c``
+    ``updated_time``, Instagram ``comments_count``) and ``t`` when; a post is read again when
+    ``m`` moved, or when ``o`` is set: ``t`` was less than ``overlap_minutes`` before the run
+    that read it began, and a comment can be counted before the comments edge shows it. ``c``
     holds the comment ids seen, so a comment gone from a post read again becomes a tombstone;
-    posts that leave the window leave the cursor at a sweep.
+    posts that leave the window leave the cursor at a sweep. A ``"v": 1`` cursor (before
+    ``o``: a post was read again while ``t`` was after the watermark) is swept with both rules
+    until a sweep lists the whole window; its final cursor is then ``"v": 2``.
     """
 
     # Looked up on the class, so a test can replace them for every instance (and restarts).
@@ -429,23 +430,23 @@ class GraphCommentsCollector(Collector):
         since = start - timedelta(days=self.config.backfill_days)
         if watermark is not None and watermark < since:
             since = watermark  # off for longer than the window: catch up, lose nothing
-        sweep = self.sweep_due(watermark, start)
+        legacy = cursor.get("v", 1) < 2
+        sweep = legacy or self.sweep_due(watermark, start)
+        version = 1 if legacy else 2
         known = set(posts)
         # A quick poll goes on past a page only while the page brings posts never seen.
         follow = None if sweep else (lambda page: any(str(p.get("id")) not in known for p in page))
         listing = self.list_posts(since, start, follow)
         notes = self.warnings(start) + listing.notes
-        overlap = self.config.overlap_minutes * 60
+        unsettled = unix(start) - self.config.overlap_minutes * 60
 
         def dump(mark: datetime | None) -> Cursor:
-            return {"v": 1, "watermark": mark.isoformat() if mark else None,
+            return {"v": version, "watermark": mark.isoformat() if mark else None,
                     "posts": {k: dict(v) for k, v in posts.items()}}
 
-        def settled_before(old: dict[str, Any]) -> float | None:
-            """Changes up to this time were surely visible when the post was last read."""
-            if isinstance(old.get("r"), (int, float)):
-                return old["r"] - overlap
-            return watermark.timestamp() if watermark is not None else None
+        def once_more(changed: int) -> dict[str, int]:
+            """The mark that has a post read again: it changed too close to this run."""
+            return {"o": 1} if changed > unsettled else {}
 
         listed = sorted((p for p in listing.items if p.get("id")), key=lambda p: self.marker(p)[1])
         for post in listed:
@@ -453,12 +454,12 @@ class GraphCommentsCollector(Collector):
             marker, changed = self.marker(post)
             old = posts.get(post_id)
             moved = old is None or old.get("m") != marker
-            settled = settled_before(old) if old is not None else None
-            recent = settled is not None and old is not None and old.get("t", 0) > settled
+            recent = old is not None and (bool(old.get("o")) or (
+                legacy and watermark is not None and old.get("t", 0) > watermark.timestamp()))
             if not (moved or recent):
                 continue
             if not self.has_comments(post) and not (old and old.get("c")):
-                posts[post_id] = {"m": marker, "t": changed, "r": unix(start), "c": {}}
+                posts[post_id] = {"m": marker, "t": changed, **once_more(changed), "c": {}}
                 continue
             try:
                 scan = self.read_post(post)
@@ -467,8 +468,7 @@ class GraphCommentsCollector(Collector):
                 if old is not None and old.get("e"):
                     # Failed twice: accept it until the post changes again. Once, because
                     # Graph 100/33 is sometimes a throttle in disguise (airbyte #4028).
-                    posts[post_id] = {"m": marker, "t": changed, "r": unix(start),
-                                      "c": old.get("c", {})}
+                    posts[post_id] = {"m": marker, "t": changed, "c": old.get("c", {})}
                 else:
                     posts[post_id] = {**(old or {"m": None, "t": changed, "c": {}}), "e": 1}
                 yield Batch([], dump(watermark), notes=notes)
@@ -482,12 +482,13 @@ class GraphCommentsCollector(Collector):
                 comments = dict(scan.comments)
             else:
                 comments = {**known_comments, **scan.comments}
+            # A short read right after a change is read once more next run.
+            latest = max(changed, scan.latest, unix(start) if scan.short and moved else 0)
             # An unfinished read keeps the old marker, so the post is read again next run.
             posts[post_id] = {
                 "m": marker if scan.complete else (old or {}).get("m"),
-                # A short read right after a change is read once more next run.
-                "t": max(changed, scan.latest, unix(start) if scan.short and moved else 0),
-                "r": unix(start),
+                "t": latest,
+                **once_more(latest),
                 "c": comments,
             }
             yield Batch(items, dump(watermark), notes=notes + scan.notes)
@@ -497,6 +498,7 @@ class GraphCommentsCollector(Collector):
             for post_id in [k for k in posts if k not in listed_ids]:
                 del posts[post_id]  # out of the window (or deleted): nothing left to compare
             watermark = start - timedelta(minutes=self.config.overlap_minutes)
+            version = 2  # every post of the window was judged by both rules
         yield Batch([], dump(watermark), notes=notes)
 
     def close(self) -> None:

@@ -328,6 +328,19 @@ def test_a_post_changed_just_before_a_run_is_read_once_more(monkeypatch: pytest.
     assert c.http.calls == 1  # read twice after its change: settled, also between sweeps
 
 
+def test_a_cursor_from_before_quick_polls_is_swept_by_the_old_rule_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A "v": 1 cursor has no "o" marks: its first run lists the whole window and reads again
+    what the old rule would (P3 changed after the watermark), then the cursor is "v": 2."""
+    recent = (NOW - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    first = run(lambda rsps: account(rsps, p3_updated=recent), collector())[-1].cursor
+    old = {"v": 1, "watermark": first["watermark"],
+           "posts": {k: {f: v for f, v in post.items() if f != "o"} for k, post in first["posts"].items()}}
+    at(NOW + timedelta(minutes=10), monkeypatch)
+    c = collector()
+    again = run(lambda rsps: account(rsps, NOW + timedelta(minutes=10), p3_updated=recent, read={P3}), c, old)
+    assert c.http.calls == 3 + 1 and again[-1].cursor["v"] == 2
+
+
 def test_the_same_comment_on_two_pages_is_yielded_once() -> None:
     pages = [P1_COMMENTS[0], [P1_COMMENTS[0][1], P1_COMMENTS[1][0]]]  # C2 again on page 2
     items = items_of(run(lambda rsps: account(rsps, p1=("2026-10-03T01:00:00+0000", pages)), collector()))
