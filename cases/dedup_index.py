@@ -25,12 +25,15 @@ bucket that grows with the store.
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from sqlalchemy import Connection, Table, bindparam, func, select
+import numpy as np
+from sqlalchemy import Connection, Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pengaduan.cases.similarity import (
@@ -38,7 +41,7 @@ from pengaduan.cases.similarity import (
     band_keys,
     content_tokens,
     normalize_for_matching,
-    shingles,
+    shingle_codes,
 )
 from pengaduan.store.ingest import planned_per_call
 from pengaduan.store.schema import dedup_terms
@@ -46,39 +49,70 @@ from pengaduan.store.schema import dedup_terms
 BUCKET_CAP = 40
 _CHUNK = 500
 
-_MASK = (1 << 64) - 1
-_EMPTY = 1 << 64  # above every 64-bit value: a bin no shingle fell into
-_MIX = 0x9E3779B97F4A7C15  # odd (2^64 / golden ratio): multiplying by it scrambles the order
+_EMPTY = np.uint64((1 << 64) - 1)  # no crc32 × _MIX reaches it: a bin no shingle fell into
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd (2^64 / golden ratio): multiplying scrambles the order
+_TOP = np.uint64(48)
+_BINS = np.arange(NUM_PERM)
 
 
-def lsh_keys(grams: Iterable[str]) -> tuple[int, ...]:
-    """The ``BANDS`` band keys of a shingle set (none for an empty set).
+def _crc_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.uint32]:
+    """crc32 is affine over GF(2): with ``z`` the crc32 of five zero bytes, the crc32 of five
+    bytes is ``z`` XOR, for each byte, ``crc32(that byte at its place, zeros elsewhere) ^ z``.
+    Tables of those terms for bytes 0–1, 2–3 and 4 make it three look-ups a shingle."""
+    zero = zlib.crc32(bytes(5))
+    at = [np.array([zlib.crc32(bytes(i) + bytes([v]) + bytes(4 - i)) ^ zero for v in range(256)],
+                   dtype=np.uint32) for i in range(5)]
+    return ((at[0][:, None] ^ at[1][None, :]).ravel(), (at[2][:, None] ^ at[3][None, :]).ravel(),
+            at[4], np.uint32(zero))
+
+
+_CRC_01, _CRC_23, _CRC_4, _CRC_ZERO = _crc_tables()
+_PAIR = np.uint64(0xFFFF)
+_BYTE = np.uint64(0xFF)
+
+
+def gram_hashes(codes: np.ndarray) -> np.ndarray:
+    """``zlib.crc32`` of each shingle's bytes, for a whole array at once (``shingle_codes``)."""
+    h = (_CRC_01[codes >> np.uint64(24)] ^ _CRC_23[(codes >> np.uint64(8)) & _PAIR]
+         ^ _CRC_4[codes & _BYTE] ^ _CRC_ZERO).astype(np.uint64)
+    # A text shorter than a shingle is one code with leading zero bytes (every real shingle
+    # starts with a printable byte): its crc32 is of its own bytes, not of five.
+    for i in np.flatnonzero(codes < np.uint64(1 << 32)).tolist():
+        h[i] = zlib.crc32(int(codes[i]).to_bytes(4, "big").lstrip(b"\0"))
+    return h
+
+
+def lsh_keys(codes: np.ndarray, starts: np.ndarray) -> list[tuple[int, ...]]:
+    """The ``BANDS`` band keys of each text's shingle codes (``shingle_codes``), none for a
+    text without shingles.
 
     Densified one-permutation MinHash (Li, Owen & Zhang 2012; Shrivastava & Li 2014): each
     shingle is hashed once, ``crc32 % NUM_PERM`` picks its bin and the bin keeps the least
     ``crc32 × _MIX mod 2^64``, whose top 16 bits are the bin's value; an empty bin borrows
     the next non-empty bin's value, mixed with the distance, so two sets still agree on a
-    bin with probability ≈ their Jaccard. crc32 because it is C and stable across processes
-    (``hash()`` of a str is not): 3× faster than a blake2b per shingle, and the per-shingle
-    Python loop is now the whole cost.
+    bin with probability ≈ their Jaccard. crc32 because it is stable across processes and
+    versions (the keys are stored). Vectorised over a batch: no Python call per shingle or
+    per text, and the keys are the ones the per-shingle loop of migration 0004's time made
+    (tests/test_dedup_index.py), so stored rows stay valid.
     """
-    mins = [_EMPTY] * NUM_PERM
-    crc = zlib.crc32
-    for gram in grams:
-        h = crc(gram.encode())
-        value = (h * _MIX) & _MASK
-        if value < mins[h % NUM_PERM]:
-            mins[h % NUM_PERM] = value
-    if min(mins) == _EMPTY:
-        return ()
-    values = []
-    for i, value in enumerate(mins):
-        j, step = i, 0
-        while value == _EMPTY:
-            j, step = (j + 1) % NUM_PERM, step + 1
-            value = mins[j]
-        values.append((((value + step * _MIX) & _MASK) if step else value) >> 48)
-    return tuple(band_keys(tuple(values)))
+    texts = len(starts) - 1
+    counts = np.diff(starts)
+    h = gram_hashes(codes)
+    owner = np.repeat(np.arange(texts, dtype=np.uint64), counts) * np.uint64(NUM_PERM)
+    mins = np.full(texts * NUM_PERM, _EMPTY)
+    np.minimum.at(mins, owner + h % np.uint64(NUM_PERM), h * _MIX)
+    mins = mins.reshape(texts, NUM_PERM)
+    empty = mins == _EMPTY
+    if empty.any():
+        # Each bin's next non-empty bin, going round: the least filled index at or after it
+        # in the row written twice (an empty bin counts as past the end).
+        own = np.where(empty, 3 * NUM_PERM, _BINS)
+        twice = np.concatenate([own, np.where(empty, 3 * NUM_PERM, _BINS + NUM_PERM)], axis=1)
+        ahead = np.minimum.accumulate(twice[:, ::-1], axis=1)[:, ::-1][:, :NUM_PERM]
+        mins = (np.take_along_axis(mins, ahead % NUM_PERM, axis=1)
+                + (ahead - _BINS).astype(np.uint64) * _MIX)
+    keys = band_keys(mins >> _TOP)
+    return [tuple(k) if n else () for k, n in zip(keys, counts.tolist())]
 
 
 @dataclass(frozen=True)
@@ -87,26 +121,39 @@ class Signature:
 
     normalized: str
     terms: frozenset[str]
-    shingles: frozenset[str]
-    keys: tuple[int, ...]
+    codes: np.ndarray = field(compare=False, repr=False)  # its shingle codes (shingle_codes)
+    keys: tuple[int, ...] = ()
+
+    @cached_property
+    def shingles(self) -> frozenset[int]:
+        """The shingle codes as a set, for ``jaccard``: made when first compared, as the index
+        itself never needs it."""
+        return frozenset(self.codes.tolist())
 
     @classmethod
     def of(cls, text: str, keys: bool = True) -> "Signature":
         """``keys=False``: no MinHash (a candidate only compared with, never looked up)."""
-        normalized = normalize_for_matching(text)
-        grams = shingles(normalized)
-        return cls(
-            normalized,
-            frozenset(content_tokens(normalized)),
-            frozenset(grams),
-            lsh_keys(grams) if keys else (),
-        )
+        return cls.many([text], keys)[0]
+
+    @classmethod
+    def many(cls, texts: Sequence[str], keys: bool = True) -> list["Signature"]:
+        """Signatures of a batch: the shingles and MinHash of all texts in one go (a few
+        numpy operations for the batch instead of a few dozen per text)."""
+        normalized = [normalize_for_matching(t) for t in texts]
+        tokens = [content_tokens(n) for n in normalized]
+        codes, starts = shingle_codes(tokens)
+        bounds = starts.tolist()
+        bands = lsh_keys(codes, starts) if keys else [()] * len(texts)
+        # Copies: a slice would keep the whole batch's array alive as long as one signature.
+        return [cls(n, frozenset(t), codes[bounds[i] : bounds[i + 1]].copy(), bands[i])
+                for i, (n, t) in enumerate(zip(normalized, tokens))]
 
 
 @dataclass
 class Candidate:
     record_id: int
     bands: int  # how many band keys it shares with the query
+    rare: int = 0  # of which in buckets not full: the stronger evidence
 
 
 @dataclass
@@ -115,38 +162,34 @@ class QueryResult:
     saturated: int = 0  # band keys whose bucket is full: shared by ≥ BUCKET_CAP records
 
 
-class FullBucket(Sequence[int]):
-    """A bucket at the cap, members unread: its size is all a caller gets (iterating it
-    yields nothing), which is all ``collect`` and the cap checks use."""
-
-    def __init__(self, size: int):
-        self.size = size
-
-    def __len__(self) -> int:
-        return self.size
-
-    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
-        raise IndexError(index)
+class FullBucket(list[int]):
+    """A bucket that has had ``cap`` or more members: its newest ``cap`` members (its length
+    is the cap), all ``collect`` and the cap checks need of it."""
 
 
 class MemoryKeyTable:
-    """key → record ids in a dict: tests, benchmarks, or a cache rebuilt from the SQL table.
-    Most buckets hold one record, so a bucket of one is the bare id, not a list: half the
-    memory at a million records (bench/RESULTS.md)."""
+    """key → the newest ``cap`` record ids in a dict: tests, benchmarks, or a cache rebuilt
+    from the SQL table. Most buckets hold one record, so a bucket of one is the bare id, not a
+    list: half the memory at a million records (bench/RESULTS.md)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cap: int = BUCKET_CAP) -> None:
+        self.cap = cap
         self.rows: dict[int | str, int | list[int]] = {}
 
     def members(self, keys: Iterable[int | str]) -> dict[int | str, Sequence[int]]:
         found: dict[int | str, Sequence[int]] = {}
         for k in set(keys):
             ids = self.rows.get(k)
-            if ids is not None:
-                found[k] = [ids] if isinstance(ids, int) else list(ids)
+            if isinstance(ids, int):
+                found[k] = [ids]
+            elif ids is not None:
+                found[k] = FullBucket(ids) if len(ids) >= self.cap else list(ids)
         return found
 
     def add(self, pairs: Sequence[tuple[int | str, int]]) -> None:
+        """Add (key, record) pairs in arrival order; a bucket past the cap drops its oldest."""
         rows = self.rows
+        cap = self.cap
         for key, record_id in pairs:
             ids = rows.get(key)
             if ids is None:
@@ -156,62 +199,79 @@ class MemoryKeyTable:
                     rows[key] = [ids, record_id]
             elif record_id not in ids:
                 ids.append(record_id)
+                if len(ids) > cap:
+                    del ids[0]
 
 
 class SqlKeyTable:
-    """key → record ids in a table of (key, record_id) rows, inside the caller's transaction."""
+    """key → record ids in a table of (key, record_id) rows, inside the caller's transaction.
+
+    Every row is kept (an insert never reads or deletes, so processes sharing PostgreSQL
+    never wait on each other's buckets); a look-up reads each bucket's newest ``cap`` rows
+    only, by its primary-key index (key, record_id) backwards: one bounded index range a
+    key, however many records share it."""
 
     def __init__(self, conn: Connection, table: Table, key_column: str, cap: int = BUCKET_CAP):
         self.conn = conn
         self.table = table
-        self.key = table.c[key_column]
         self.key_name = key_column
         self.cap = cap
         self.postgres = conn.dialect.name == "postgresql"
-        ids = table.c.record_id
-        # One row per bucket: its size and members (an array, or "1,2,3" on SQLite).
-        self.lookup = select(
-            self.key, func.count(), func.array_agg(ids) if self.postgres else func.group_concat(ids)
-        ).where(self.key.in_(bindparam("keys", expanding=True))).group_by(self.key)
+        newest = (f"SELECT record_id FROM {table.name} WHERE {key_column} = k.key "
+                  f"ORDER BY record_id DESC LIMIT {int(cap)}")
+        if self.postgres:
+            array = f"{table.c[key_column].type.compile(dialect=conn.dialect)}[]"
+            self.lookup = text(f"SELECT k.key, ARRAY({newest}) FROM unnest(CAST(:keys AS {array})) "
+                               "AS k(key)")
+        else:  # the keys as one JSON array: one statement whatever their number
+            self.lookup = text(f"SELECT k.key, (SELECT group_concat(record_id) FROM ({newest})) "
+                               "FROM (SELECT value AS key FROM json_each(:keys)) AS k")
 
     def members(self, keys: Iterable[int | str]) -> dict[int | str, Sequence[int]]:
-        """Members of each non-empty bucket; a full one (``cap`` or more) as a ``FullBucket``,
-        so a query never turns the rows of a boilerplate bucket into Python objects."""
-        found: dict[int | str, Sequence[int]] = {}
+        """The newest ``cap`` members of each non-empty bucket; a full one as a ``FullBucket``."""
         wanted = sorted(set(keys))
-        with planned_per_call(self.conn):
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start : start + _CHUNK]
-                for key, size, members in self.conn.execute(self.lookup, {"keys": chunk}):
-                    if size >= self.cap:
-                        found[key] = FullBucket(size)
-                    elif self.postgres:
-                        found[key] = members
-                    else:
-                        found[key] = [int(m) for m in members.split(",")]
+        if not wanted:
+            return {}
+        found: dict[int | str, Sequence[int]] = {}
+        param = wanted if self.postgres else json.dumps(wanted)
+        for key, members in self.conn.execute(self.lookup, {"keys": param}):
+            if not members:
+                continue
+            if not self.postgres:
+                members = [int(m) for m in members.split(",")]
+            found[key] = FullBucket(members) if len(members) >= self.cap else members
         return found
 
     def add(self, pairs: Sequence[tuple[int | str, int]]) -> None:
         """Insert (key, record) rows, in key order (two processes adding overlapping keys
-        lock rows in one order: no deadlock). Straight to the driver's executemany: bands are
-        20 rows a record, and SQLAlchemy's per-row parameter handling cost 2.4x the insert."""
+        lock rows in one order: no deadlock). Straight to the driver: on PostgreSQL one
+        INSERT of two arrays, on SQLite sqlite3's executemany; SQLAlchemy's per-row parameter
+        handling cost 2.4x the insert."""
         rows = sorted(set(pairs))
-        if rows:
-            self.conn.exec_driver_sql(self._insert(), rows)
-
-    def _insert(self) -> str:
-        marks = {"qmark": ("?", "?"), "numeric_dollar": ("$1", "$2")}.get(
-            self.conn.dialect.paramstyle, ("%s", "%s"))  # format, pyformat
-        return (f"INSERT INTO {self.table.name} ({self.key_name}, record_id) "
-                f"VALUES ({marks[0]}, {marks[1]}) ON CONFLICT DO NOTHING")
+        if not rows:
+            return
+        name, key = self.table.name, self.key_name
+        if self.postgres:
+            array = f"{self.table.c[key].type.compile(dialect=self.conn.dialect)}[]"
+            keys, ids = zip(*rows)
+            mark = "$" if self.conn.dialect.paramstyle == "numeric_dollar" else None
+            params = ("$1", "$2") if mark else ("%s", "%s")
+            self.conn.exec_driver_sql(
+                f"INSERT INTO {name} ({key}, record_id) SELECT * FROM unnest("
+                f"CAST({params[0]} AS {array}), CAST({params[1]} AS INTEGER[])) "
+                "ON CONFLICT DO NOTHING", (list(keys), list(ids)))
+        else:
+            self.conn.exec_driver_sql(
+                f"INSERT INTO {name} ({key}, record_id) VALUES (?, ?) ON CONFLICT DO NOTHING", rows)
 
 
 class LshIndex:
     """MinHash-LSH over a key table; see the module docstring."""
 
-    def __init__(self, table: MemoryKeyTable | SqlKeyTable, cap: int = BUCKET_CAP):
+    def __init__(self, table: MemoryKeyTable | SqlKeyTable, cap: int | None = None):
+        """``cap``: when a bucket counts as full; the table's own cap unless told."""
         self.table = table
-        self.cap = cap
+        self.cap = table.cap if cap is None else cap
 
     def add(self, record_id: int, text: str) -> Signature:
         signature = Signature.of(text)
@@ -222,17 +282,9 @@ class LshIndex:
         self.add_many([(record_id, signature)])
 
     def add_many(self, batch: Sequence[tuple[int, Signature]]) -> None:
-        """Add records to every bucket not yet full: one look-up and one write for the batch,
-        and records earlier in the batch count towards the cap like stored ones."""
-        members = self.table.members({k for _, s in batch for k in s.keys})
-        sizes = {k: len(ids) for k, ids in members.items()}
-        pairs = []
-        for record_id, signature in batch:
-            for k in signature.keys:
-                if sizes.get(k, 0) < self.cap:
-                    sizes[k] = sizes.get(k, 0) + 1
-                    pairs.append((k, record_id))
-        self.table.add(pairs)
+        """Add records, in arrival order: one write for the batch, no look-up (a full bucket
+        keeps its newest members, so nothing about the stored ones decides what is written)."""
+        self.table.add([(k, record_id) for record_id, signature in batch for k in signature.keys])
 
     def query(self, text: str) -> QueryResult:
         return self.query_signature(Signature.of(text))
@@ -243,18 +295,23 @@ class LshIndex:
 
 def collect(keys: Iterable[int | str], members: Mapping[int | str, Sequence[int]], cap: int,
             exclude: int | None = None, limit: int | None = None) -> QueryResult:
-    """Candidates from looked-up buckets: full buckets count as saturated, not as members;
-    ``limit``: only that many, most shared bands first (cheaper than all of them sorted)."""
+    """Candidates from looked-up buckets. A full bucket (``cap`` or more members) counts as
+    saturated and gives its newest members; a shared bucket that is not full is rarer, so
+    stronger, evidence: candidates come most shared non-full buckets first, then most shared
+    buckets, then newest. ``limit``: only that many."""
     result = QueryResult()
     shared: Counter[int] = Counter()
+    rare: Counter[int] = Counter()
     for key in keys:
         bucket = members.get(key, ())
         if len(bucket) >= cap:
             result.saturated += 1
-            continue
-        shared.update(bucket)  # a list: counted in C, unlike a filtering generator
+        else:
+            rare.update(bucket)  # a list: counted in C, unlike a filtering generator
+        shared.update(bucket)
     shared.pop(exclude, None)  # type: ignore[arg-type]
-    result.candidates = [Candidate(r, n) for r, n in shared.most_common(limit)]
+    ranked = sorted(shared, key=lambda r: (rare[r], shared[r], r), reverse=True)
+    result.candidates = [Candidate(r, shared[r], rare[r]) for r in ranked[:limit]]
     return result
 
 

@@ -4,9 +4,14 @@ its speed is measured in bench/dedup_index.py."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
+import zlib
+
+import numpy as np
+from sqlalchemy import func, select
 
 from pengaduan.cases.dedup_index import (
     FullBucket,
@@ -15,11 +20,12 @@ from pengaduan.cases.dedup_index import (
     Signature,
     SqlKeyTable,
     collect,
+    gram_hashes,
     lsh_keys,
 )
-from pengaduan.cases.similarity import BANDS
+from pengaduan.cases.similarity import BANDS, normalize_for_matching, shingle_codes, shingles
 from pengaduan.store.db import Store
-from pengaduan.store.schema import dedup_bands
+from pengaduan.store.schema import dedup_bands, dedup_identities
 
 TEXT = ("Bantuan PKH tahap 3 untuk anak saya yang sekolah di SDN 2 Bebandem belum cair sampai "
         "sekarang, padahal kartu KKS sudah diaktifkan di BRI unit Bebandem bulan Agustus")
@@ -31,8 +37,38 @@ def test_band_keys_carry_the_band_number_and_empty_text_has_none() -> None:
     keys = Signature.of(TEXT).keys
     assert len(keys) == BANDS
     assert [k >> 48 for k in keys] == list(range(BANDS))
-    assert Signature.of("").keys == () == lsh_keys(set())
+    assert Signature.of("").keys == () == lsh_keys(*shingle_codes([[]]))[0]
     assert Signature.of(TEXT, keys=False).keys == ()
+
+
+def test_band_keys_are_the_stored_ones() -> None:
+    """``dedup_bands`` holds keys made by earlier versions: the vectorised MinHash must make
+    the same ones, or stored records stop being found (the figures: keys of migration 0004's
+    per-shingle crc32 loop, for a text, one of one shingle and one shorter than a shingle)."""
+    assert Signature.of(TEXT).keys[:3] == (89175630417534, 359077246739471, 789185517459655)
+    assert Signature.of("abcde").keys[:2] == (169651142417884, 492190928044854)
+    assert Signature.of("PKH").keys[:2] == (197628986357583, 520173066951849)
+
+
+def test_shingle_codes_spell_the_grams_and_hash_like_zlib() -> None:
+    grams = ["bantu", "antua", "ntuan", "tuan ", "uan p", "an pk", "n pkh"]
+    codes, starts = shingle_codes([["bantuan", "pkh"], [], ["pkh"], ["dtks"]])
+    assert starts.tolist() == [0, 7, 7, 8, 9]
+    assert codes[:7].tolist() == [int.from_bytes(g.encode(), "big") for g in grams]
+    assert gram_hashes(codes).tolist() == [zlib.crc32(g.encode()) for g in [*grams, "pkh", "dtks"]]
+    assert shingles(normalize_for_matching("Bantuan PKH!!")) == frozenset(codes[:7].tolist())
+
+
+def test_any_text_normalises_to_ascii_shingles() -> None:
+    """Shingle codes are the bytes of ASCII text: whatever comes in, only [0-9a-z/&] stays."""
+    found = Signature.of("Ñoño 🙏 İstanbul Straße ﬁx ٣ «PKH» ＰＫＨ anak2 tdk\u00a0cair")
+    assert found.normalized.isascii() and len(found.keys) == BANDS
+
+
+def test_a_batch_gets_the_signatures_of_its_texts_one_by_one() -> None:
+    texts = [TEXT, "", "PKH", RETYPED, "abcde", "!!"]
+    assert Signature.many(texts) == [Signature.of(t) for t in texts]
+    assert Signature.many(texts, keys=False) == [Signature.of(t, keys=False) for t in texts]
 
 
 def test_band_keys_are_the_same_in_every_process() -> None:
@@ -48,6 +84,11 @@ def test_band_keys_are_the_same_in_every_process() -> None:
 def test_shared_bands_follow_jaccard() -> None:
     """A pair at Jaccard j shares a band with probability 1 - (1 - j^3)^20: ~all pairs at 0.8,
     about 1 in 50 at 0.1 (similarity.py's S-curve). A broken hash fails one side or the other."""
+    def keys(grams: set[str]) -> set[int]:  # any 5 bytes are a shingle code
+        codes = [int.from_bytes(hashlib.blake2b(g.encode(), digest_size=5).digest(), "big")
+                 for g in grams]
+        return set(lsh_keys(np.array(codes, dtype=np.uint64), np.array([0, len(codes)]))[0])
+
     def pairs_sharing_a_band(jaccard: float) -> float:
         hits = 0
         for n in range(300):
@@ -55,7 +96,7 @@ def test_shared_bands_follow_jaccard() -> None:
             rest = 200 - len(common)  # |A ∪ B| = 200, |A ∩ B| = 200 * jaccard
             a = common | {f"a{n}-{i}" for i in range(rest // 2)}
             b = common | {f"b{n}-{i}" for i in range(rest - rest // 2)}
-            hits += bool(set(lsh_keys(a)) & set(lsh_keys(b)))
+            hits += bool(keys(a) & keys(b))
         return hits / 300
 
     assert pairs_sharing_a_band(0.8) > 0.97
@@ -63,35 +104,59 @@ def test_shared_bands_follow_jaccard() -> None:
     assert pairs_sharing_a_band(0.1) < 0.08
 
 
-def test_a_batch_counts_its_own_records_towards_the_cap() -> None:
-    index = LshIndex(MemoryKeyTable(), cap=3)
+def test_a_full_bucket_keeps_its_newest_members_and_counts_as_saturated() -> None:
+    """Copies and reposts come soon after their original: a bucket shared by ``cap`` records
+    (boilerplate) keeps the newest of them, and a query is told it is full."""
+    index = LshIndex(MemoryKeyTable(cap=3), cap=3)
     index.add_many([(n, Signature.of(TEXT)) for n in range(5)])
+    index.add_many([(5, Signature.of(TEXT))])
     members = index.table.members(Signature.of(TEXT).keys)
-    assert len(members) == BANDS and all(sorted(ids) == [0, 1, 2] for ids in members.values())
-    assert index.query(TEXT).saturated == BANDS and index.query(TEXT).candidates == []
+    assert len(members) == BANDS
+    assert all(isinstance(ids, FullBucket) and sorted(ids) == [3, 4, 5] for ids in members.values())
+    found = index.query(TEXT)
+    assert found.saturated == BANDS and [c.record_id for c in found.candidates] == [5, 4, 3]
 
 
-def test_sql_key_table_finds_a_retyped_text_and_reports_full_buckets(store: Store) -> None:
+def test_sql_key_table_finds_a_retyped_text_and_the_newest_of_full_buckets(store: Store) -> None:
+    boiler = "PKH saya belum cair di desa Bebandem"
     with store.transaction() as conn:
         index = LshIndex(SqlKeyTable(conn, dedup_bands, "band_key", cap=3), cap=3)
         index.add_many([(1, Signature.of(TEXT)), (2, Signature.of("Jalan rusak di Tenganan"))])
-        index.add_many([(n, Signature.of("PKH saya belum cair di desa Bebandem")) for n in
-                        range(10, 15)])
+        index.add_many([(n, Signature.of(boiler)) for n in range(10, 15)])
+    with store.transaction() as conn:  # the same record again: a no-op
+        LshIndex(SqlKeyTable(conn, dedup_bands, "band_key", cap=3), cap=3).add_many(
+            [(1, Signature.of(TEXT))])
     with store.transaction() as conn:
         table = SqlKeyTable(conn, dedup_bands, "band_key", cap=3)
         index = LshIndex(table, cap=3)
         assert [c.record_id for c in index.query(RETYPED).candidates][:1] == [1]
-        boiler = Signature.of("PKH saya belum cair di desa Bebandem").keys
-        members = table.members(boiler)
-        assert all(isinstance(members[k], FullBucket) and len(members[k]) == 3 for k in boiler)
-        assert list(members[boiler[0]]) == []
+        keys = Signature.of(boiler).keys
+        members = table.members(keys)
+        assert all(isinstance(members[k], FullBucket) and sorted(members[k]) == [12, 13, 14]
+                   for k in keys)
         assert sorted(table.members(Signature.of(TEXT).keys[:1]).popitem()[1]) == [1]
-        assert index.query("PKH saya belum cair di desa Bebandem").saturated == BANDS
+        assert table.members([]) == {} and table.members([12345]) == {}
+        found = index.query(boiler)
+        assert found.saturated == BANDS and [c.record_id for c in found.candidates] == [14, 13, 12]
+        # every row is kept: a bucket is read newest first, never more than the cap
+        count = conn.execute(select(func.count()).select_from(dedup_bands)
+                             .where(dedup_bands.c.band_key == keys[0])).scalar()
+        assert count == 5
 
 
-def test_collect_counts_shared_bands_skips_full_buckets_and_the_record_itself() -> None:
-    members = {1: [7, 8], 2: [8, 9], 3: [8, 7], 4: FullBucket(40), 5: [5] * 40}
-    found = collect([1, 2, 3, 4, 5, 6], members, cap=40, exclude=9)
-    assert [(c.record_id, c.bands) for c in found.candidates] == [(8, 3), (7, 2)]
+def test_sql_key_table_keys_may_be_strings(store: Store) -> None:
+    with store.transaction() as conn:
+        table = SqlKeyTable(conn, dedup_identities, "key", cap=2)
+        table.add([("phone:a", 1), ("phone:a", 2), ("phone:a", 3), ("mail:b", 2)])
+        members = table.members(["phone:a", "mail:b", "nik:c"])
+        assert sorted(members["phone:a"]) == [2, 3] and isinstance(members["phone:a"], FullBucket)
+        assert list(members["mail:b"]) == [2] and "nik:c" not in members
+
+
+def test_collect_ranks_shared_rare_buckets_first_and_skips_the_record_itself() -> None:
+    members = {1: [7, 8], 2: [8, 9], 3: [8, 7], 4: FullBucket([5, 6, 8]), 5: FullBucket([5, 6, 7])}
+    found = collect([1, 2, 3, 4, 5, 6], members, cap=3, exclude=9)
+    assert [(c.record_id, c.bands, c.rare) for c in found.candidates] == [
+        (8, 4, 3), (7, 3, 2), (6, 2, 0), (5, 2, 0)]
     assert found.saturated == 2
-    assert [c.record_id for c in collect([1, 2, 3], members, 40, limit=1).candidates] == [8]
+    assert [c.record_id for c in collect([1, 2, 3], members, 3, limit=1).candidates] == [8]

@@ -57,12 +57,12 @@ def test_lsh_finds_a_retyped_duplicate_and_nothing_for_unrelated_texts() -> None
     assert index.query("Pelayanan KTP elektronik di Disdukcapil lambat sekali antre").candidates == []
 
 
-def test_a_full_bucket_stops_growing_and_counts_as_saturated() -> None:
-    index = LshIndex(MemoryKeyTable(), cap=3)
+def test_a_full_bucket_keeps_its_newest_members_and_counts_as_saturated() -> None:
+    index = LshIndex(MemoryKeyTable(cap=3))
     for n in range(5):
         index.add(n, "PKH saya belum cair sudah tiga bulan di desa Bebandem")
     result = index.query("PKH saya belum cair sudah tiga bulan di desa Bebandem")
-    assert result.candidates == [] and result.saturated > 0
+    assert [c.record_id for c in result.candidates] == [4, 3, 2] and result.saturated > 0
 
 
 # --- identity and scoring -----------------------------------------------------------------
