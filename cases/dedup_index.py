@@ -4,9 +4,10 @@ Public API (the benchmark and the evaluation test use it directly):
 
     index = LshIndex(SqlKeyTable(conn, dedup_bands, "band_key"))   # or LshIndex(MemoryKeyTable())
     index.add(record_id, text)              # normalise → shingles → MinHash → 20 band keys
-    index.query(text) -> list[Candidate]    # records sharing ≥ 1 band, most bands first
+    index.query(text) -> QueryResult        # records sharing ≥ 1 band, best first; saturated
     index.add_signature / query_signature   # the same from a precomputed ``Signature``
-    index.add_many([(record_id, signature), ...])   # a batch: one look-up, one write
+    index.add_many([(record_id, signature), ...])   # a batch: one write, no look-up
+    Signature.many(texts)                   # a batch's signatures in a few array operations
 
 Persistence: ``SqlKeyTable`` writes ``(key, record_id)`` rows into the caller's transaction
 (``dedup_bands`` for bands, ``dedup_identities`` for complainant keys), so the index is
@@ -14,10 +15,13 @@ committed with the batch that adds the records, survives restarts with no rebuil
 shared by every process on one PostgreSQL. ``MemoryKeyTable`` is the same in a dict (tests,
 benchmarks, a rebuildable cache).
 
-Sub-linear: a look-up is one indexed probe per band key; a bucket stops taking members at
-``BUCKET_CAP`` records: a band that many records share is boilerplate, reported to the caller
-as ``saturated`` (template evidence) rather than enumerated, so no query ever reads a
-bucket that grows with the store.
+Sub-linear: a look-up is one indexed probe per band key, and reads at most ``BUCKET_CAP``
+members of a bucket: its newest. A band shared by that many records is boilerplate, reported
+to the caller as ``saturated`` (template evidence); its newest members are still candidates,
+because copies, reposts and the same complaint on another channel come soon after their
+original, and linking joins automatically only within ``window_days``. A copy of an old
+record is found by the bands it shares that are not boilerplate (bench/RESULTS.md measures
+what that costs in recall against an index that enumerates every bucket).
 
 ``TermCounts`` keeps the document frequency of content words (``dedup_terms``) for
 ``similarity.Rarity``.
