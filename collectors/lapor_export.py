@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from pengaduan.collectors.base import Batch, Collector, Cursor, RawItem, source_id_problem
-from pengaduan.collectors.lapor_reader import ExportFileError, ExportRow, read_export, row_payload
+from pengaduan.collectors.lapor_reader import ExportFileError, ExportRow, row_payload
+from pengaduan.collectors.lapor_reader_process import open_export
 from pengaduan.errors import SourceError
 from pengaduan.normalizer.lapor import normalize_lapor_row
 
@@ -156,7 +157,9 @@ class LaporExportCollector(Collector):
     def _file_items(
         self, name: str, data: bytes, digest: str, start_row: int = 0
     ) -> Iterator[tuple[RawItem, int]]:
-        with read_export(data, name, self.config.column_map) as sheet:
+        # A large file is parsed in a worker process while the pipeline stores the batch
+        # before; a chunk of one batch keeps the worker a whole batch ahead.
+        with open_export(data, name, self.config.column_map, self.config.batch_size) as sheet:
             first_seen: dict[str, tuple[int, bytes]] = {}
             for row in sheet.rows:
                 if row.number < start_row:
