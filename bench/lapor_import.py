@@ -2,13 +2,18 @@
 """Benchmark: `pengaduan import lapor` on a generated export, against merely reading the file.
 
     python bench/lapor_import.py [--rows 100000] [--format xlsx|csv|both]
-                                 [--store URL] [--keep DIR] [--repeat N]
+                                 [--store URL] [--keep DIR] [--repeat N] [--no-in-process]
 
 Phases, in this order, in one process:
   floor          openpyxl read-only over every cell (csv: csv.reader over the decoded text):
                  the least any import of this file can cost, so the import is judged by its
                  ratio to it, which moves far less between machines than its rows/s do
-  import         the real path of `pengaduan import lapor` into an empty store
+  import, reader in process
+                 (SQLite only, unless --no-in-process) the import with the file parsed in the
+                 importing process, as before the reader worker: a new store of its own
+  import         the real path of `pengaduan import lapor` into an empty store; a file of
+                 WORKER_MIN_BYTES or more is parsed in a worker process (its CPU time is given
+                 in the result column: the cpu column is the importing process's only)
   re-import      the same file again: must be skipped by its content hash, i.e. ~free
   overlap-import the same rows in a different file (other title rows): read again, all unchanged
 
@@ -18,14 +23,17 @@ The export is generated once per (rows, format, generator version) and cached in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import hashlib
 import io
 import os
+import resource
 import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal, cast
 
@@ -37,6 +45,7 @@ sys.path.insert(0, str(GENERATOR.parent))
 
 from generate_lapor import DEFAULT_TITLE_ROWS, Row, fake_rows, write_export  # noqa: E402
 
+from pengaduan.collectors import lapor_reader_process  # noqa: E402
 from pengaduan.collectors.lapor_export import (  # noqa: E402
     LaporExportCollector,
     LaporExportConfig,
@@ -114,7 +123,39 @@ def import_once(store: Store, path: Path) -> tuple[RunReport, float, float]:
         collector, fetch=lambda cursor: collector.fetch_files([path], cursor)))
 
 
-def run_format(fmt: Format, rows: int, url: str, repeat: int) -> list[Phase]:
+def import_with_worker(store: Store, path: Path) -> tuple[RunReport, float, float, float]:
+    """``import_once``, and the CPU seconds of its reader worker if one ran (a worker's time
+    counts once it is reaped, which the collector does before the run ends)."""
+    before = _children_cpu()
+    report, wall, cpu = import_once(store, path)
+    return report, wall, cpu, _children_cpu() - before
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+@contextlib.contextmanager
+def reader_in_process() -> Iterator[None]:
+    """The reader as it was before the worker: in the importing process, whatever the size."""
+    saved = dict(lapor_reader_process.WORKER_MIN_BYTES)
+    lapor_reader_process.WORKER_MIN_BYTES.clear()
+    try:
+        yield
+    finally:
+        lapor_reader_process.WORKER_MIN_BYTES.update(saved)
+
+
+def _worker_note(worker_cpu: float) -> str:
+    return f"; reader worker {worker_cpu:.1f} cpu s" if worker_cpu else "; reader in process"
+
+
+def run_format(
+    fmt: Format, rows: int, url: str, repeat: int, in_process_url: str | None = None
+) -> list[Phase]:
+    """The phases of one format; with ``in_process_url`` (a second empty store) the import is
+    also measured with the reader in process, the single-process figure to compare with."""
     first, twin, generated = exports(rows, fmt)
     size = first.stat().st_size / 1e6
     made = "cached" if generated is None else f"generated in {generated:.1f}s (not measured)"
@@ -125,21 +166,33 @@ def run_format(fmt: Format, rows: int, url: str, repeat: int) -> list[Phase]:
     phases = [Phase(f"floor ({'best of ' + str(repeat) if repeat > 1 else 'read only'})",
                     rows, wall, cpu, f"{cells} cells")]
 
+    if in_process_url is not None:
+        store = open_store(in_process_url)
+        try:
+            with reader_in_process():
+                report, wall, cpu = import_once(store, first)
+            check("import, reader in process", report, report.new == rows)
+            phases.append(Phase("import, reader in process", rows, wall, cpu,
+                                f"{report.new} new, {report.cases_opened} cases"))
+        finally:
+            store.dispose()
+
     store = open_store(url)
     try:
-        report, wall, cpu = import_once(store, first)
+        report, wall, cpu, worker = import_with_worker(store, first)
         check("import", report, report.new == rows and report.quarantined == 0)
         phases.append(Phase("import", rows, wall, cpu,
-                            f"{report.new} new, {report.cases_opened} cases"))
+                            f"{report.new} new, {report.cases_opened} cases"
+                            + _worker_note(worker)))
 
         report, wall, cpu = import_once(store, first)
         check("re-import", report, report.fetched == 0)
         phases.append(Phase("re-import (same file)", rows, wall, cpu, "skipped by file hash"))
 
-        report, wall, cpu = import_once(store, twin)
+        report, wall, cpu, worker = import_with_worker(store, twin)
         check("overlap-import", report, report.unchanged == rows and report.fetched == rows)
         phases.append(Phase("overlap-import (other file)", rows, wall, cpu,
-                            f"{report.unchanged} unchanged"))
+                            f"{report.unchanged} unchanged" + _worker_note(worker)))
     finally:
         store.dispose()
     if repeat > 1:
@@ -160,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="put the SQLite databases in DIR and keep them (default: temp dir)")
     parser.add_argument("--repeat", type=int, default=1, metavar="N",
                         help="read the floor N times and take the best")
+    parser.add_argument("--no-in-process", action="store_true",
+                        help="skip the comparison import with the reader in process")
     args = parser.parse_args(argv)
     both: list[Format] = ["xlsx", "csv"]
     formats = both if args.format == "both" else [cast(Format, args.format)]
@@ -173,13 +228,20 @@ def main(argv: list[str] | None = None) -> int:
     facts = machine(("openpyxl", openpyxl.__version__))
     facts.append(("store", "SQLite, a new file per format" if args.store == "sqlite"
                   else display_url(args.store)))
+    facts.append(("reader worker from", ", ".join(
+        f"{suffix} {size / 2**20:g} MB" for suffix, size in
+        lapor_reader_process.WORKER_MIN_BYTES.items())))
     for key, value in facts:
         print(f"- {key}: {value}")
     try:
         for fmt in formats:
             db = workdir / f"bench-{fmt}.db"
             url = f"sqlite:///{db}" if args.store == "sqlite" else args.store
-            print_table(run_format(fmt, args.rows, url, args.repeat))
+            single = (None if args.store != "sqlite" or args.no_in_process
+                      else f"sqlite:///{workdir / f'bench-{fmt}-in-process.db'}")
+            print_table(run_format(fmt, args.rows, url, args.repeat, single))
+            print("- goal (issue 7): import rows/s >= 0.25x the floor's, i.e. time vs floor "
+                  "<= 4.00x")
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
