@@ -31,7 +31,18 @@ from pengaduan.cases import names
 from pengaduan.cases.dedup_index import BUCKET_CAP, SqlKeyTable, TermCounts, collect
 from pengaduan.cases.identity import SAME
 from pengaduan.cases.link_settings import LinkingSettings
-from pengaduan.cases.scoring import NEAR_IDENTICAL, Match, Probe, is_template, probe_of, score_pair, text_score
+from pengaduan.cases.scoring import (
+    NEAR_IDENTICAL,
+    Match,
+    Pair,
+    Probe,
+    could_matter,
+    is_template,
+    pair_of,
+    probe_of,
+    score_pair,
+    text_score,
+)
 from pengaduan.cases.similarity import BANDS, Rarity, jaccard
 from pengaduan.cases.status import CaseStatus
 from pengaduan.store import links as store_links
@@ -112,24 +123,24 @@ def link_complaints(
         pool += [probes[j] for j, _ in local.most_common(MAX_CANDIDATES)
                  if probes[j].record_id not in seen]
         # A quick screen: a pair sharing no identifier, no name and few shingles cannot reach
-        # the suggestion band, so it is not scored in full.
+        # the suggestion band, so it is not scored in full; nor is a pair whose score cannot
+        # reach it whatever its words (``could_matter``: most pairs far apart in time).
         mine = set(probe.identity.keys())
-        screened: list[Probe] = []
-        chars: list[float] = []
+        screened: list[tuple[Probe, Pair, float]] = []
         for o in pool:
             overlap = jaccard(probe.signature.shingles, o.signature.shingles)  # type: ignore[arg-type]
             if (overlap >= SCREEN or (mine and mine & set(o.identity.keys()))
                     or names.relation(probe.identity.person, o.identity.person)[0] == names.SAME):
-                screened.append(o)
-                chars.append(overlap)
-        pool = screened
-        texts = [text_score(probe.signature, other.signature, rarity, c) for other, c in zip(pool, chars)]
-        near = [o for o, t in zip(pool, texts) if t[0] >= NEAR_IDENTICAL]
+                pair = pair_of(probe, o)
+                if could_matter(pair, overlap, settings):
+                    screened.append((o, pair, overlap))
+        texts = [text_score(probe.signature, o.signature, rarity, c) for o, _, c in screened]
+        near = [o for (o, _, _), t in zip(screened, texts) if t[0] >= NEAR_IDENTICAL]
         template = saturated >= BANDS // 2 or is_template(probe, near, settings)
         best_open: tuple[Match, Probe] | None = None
         best_archived: tuple[Match, Probe] | None = None
-        for other, text in zip(pool, texts):
-            match = score_pair(probe, other, rarity, settings, template, text)
+        for (other, pair, _), text in zip(screened, texts):
+            match = score_pair(probe, other, rarity, settings, template, text, pair)
             if other.case_status == ARCHIVED:
                 if best_archived is None or match.score > best_archived[0].score:
                     best_archived = (match, other)
@@ -187,12 +198,16 @@ def link_complaints(
     bands.add(band_rows)
     idents.add([(k, item.record_id) for item, keys in zip(items, id_keys) for k in keys])
     terms.add(batch_docs)
+    for item, probe in zip(items, probes):
+        if item.digest:
+            _remember(item.record_id, item.digest, key, probe)
     return len(opened)
 
 
-# Identity and text of stored records recently compared with, by (record id, content hash):
-# buckets keep their first members, so the same records come back as candidates batch after
-# batch. Only an accelerator: a miss reads the record again; nothing else depends on it.
+# Identity and text of records recently saved or compared with, by (record id, content hash):
+# the same records come back as candidates batch after batch (a bucket's members, the latest
+# of a name), and a batch's own records are the next batches' likeliest candidates. Only an
+# accelerator: a miss reads the record again; nothing else depends on it.
 _CACHE: OrderedDict[tuple[int, str, bytes | None], tuple[Any, ...]] = OrderedDict()
 CACHE_SIZE = 5000
 
@@ -217,11 +232,14 @@ def _candidate_probes(conn: Connection, ids: set[int], key: bytes | None) -> dic
         probe = probe_of(rid, row["content"], key, row["received_at"], row["case_id"],
                          row["status"], keys=False)
         probes[rid] = probe
-        _CACHE[(rid, row["content_sha256"], key)] = (probe.channel, probe.identity, probe.signature,
-                                                      probe.places)
-        if len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
+        _remember(rid, row["content_sha256"], key, probe)
     return probes
+
+
+def _remember(record_id: int, digest: str, key: bytes | None, probe: Probe) -> None:
+    _CACHE[(record_id, digest, key)] = (probe.channel, probe.identity, probe.signature, probe.places)
+    if len(_CACHE) > CACHE_SIZE:
+        _CACHE.popitem(last=False)
 
 
 def _evidence(match: Match, matched: int | None) -> dict[str, Any]:

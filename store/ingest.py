@@ -37,6 +37,7 @@ class SavedRecord:
     record_id: int
     record: ComplaintRecord
     previous: dict[str, Any] | None  # the content it replaced; None for a new record
+    digest: str = ""  # its stored content_sha256: what linking's probe cache is keyed by
 
 
 @dataclass
@@ -204,10 +205,9 @@ def _save_round(
         record = _keep_staff_decisions(record, current)
         content = record.content()
         revisions.append(_revision_row(current, now))
-        changes.append(
-            _change_row(current, record, content, sha256(canonical_json(content)), raw_id, now)
-        )
-        result.updated.append(SavedRecord(current["id"], record, current["content"]))
+        digest = sha256(canonical_json(content))
+        changes.append(_change_row(current, record, content, digest, raw_id, now))
+        result.updated.append(SavedRecord(current["id"], record, current["content"], digest))
     if changes:
         # Each record at most once in a round: the same statements as one per record, run as
         # two executemany calls rather than two statements built and compiled per record.
@@ -248,9 +248,11 @@ def _insert_new(
     if not new:
         return []
     rows = []
+    digests = {}
     for record, raw_id in new:
         content = record.content()
-        rows.append(_record_row(key_space, record, content, sha256(canonical_json(content)),
+        digests[record.source_id] = sha256(canonical_json(content))
+        rows.append(_record_row(key_space, record, content, digests[record.source_id],
                                 raw_id, now, 1))
     # Matched by source id (unique in a round), so the rows may come back in any order and
     # SQLite can insert them in batches rather than one statement per row. In key order, so
@@ -267,7 +269,7 @@ def _insert_new(
         )
     }
     result.new.extend(
-        SavedRecord(record_ids[record.source_id], record, None)
+        SavedRecord(record_ids[record.source_id], record, None, digests[record.source_id])
         for record, _ in new if record.source_id in record_ids
     )
     return [(record, raw_id) for record, raw_id in new if record.source_id not in record_ids]
