@@ -109,8 +109,11 @@ def compare(a: Identity, b: Identity) -> tuple[str, dict[str, Any]]:
     """SAME / CONFLICT / UNKNOWN, with the signals: kinds shared, kinds in conflict, names."""
     shared: list[str] = []
     differ: list[str] = []
+    theirs = b.kinds()
     for kind, values in a.kinds().items():
-        other = b.kinds()[kind]
+        other = theirs[kind]
+        if not values or not other:
+            continue
         if kind == "handle":
             # A handle identifies someone on its own platform only: the same person has
             # unrelated handles on Facebook, Instagram and YouTube.

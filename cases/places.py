@@ -77,14 +77,17 @@ class Places:
 @lru_cache(maxsize=65536)
 def places_of(text: str) -> Places:
     words = _WORD.findall(text.lower())
+    # The words compacted in one pass over the text: a word has no space to remove, and none
+    # of the replaced pairs can span two words of letters.
+    compacted = _WORD.findall(_compact(text.lower().replace(" ", "\0")))
     desa: set[str] = set()
     kecamatan: set[str] = set()
     i = 0
     while i < len(words):
-        sizes = _STARTS.get(_compact(words[i]))
+        sizes = _STARTS.get(compacted[i])
         if sizes is None:
             # A place written as one word ("buanagiri", "nyuhtebel") starts no listed name.
-            sizes = [1] if _compact(words[i]) in _PLACES else []
+            sizes = [1] if compacted[i] in _PLACES else []
         before = words[i - 1] if i else ""
         step = 1
         for size in sizes:
