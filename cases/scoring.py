@@ -108,7 +108,8 @@ def text_score(a: Signature, b: Signature, rarity: Rarity,
     shared_terms = a.terms & b.terms
     shared = rarity.total(shared_terms)
     union = rarity.total(a.terms) + rarity.total(b.terms) - shared
-    words = shared / union if union > 0 else 0.0
+    # Clamped: a word every document has gets a weight ≤ 0, which must not push it past 1.
+    words = min(1.0, max(0.0, shared / union)) if union > 0 else 0.0
     evidence = min(1.0, shared / rarity.enough)
     score = (chars + words) / 2 * (0.4 + 0.6 * evidence)
     return score, {"char_jaccard": round(chars, 3), "word_jaccard": round(words, 3),
@@ -131,62 +132,106 @@ def is_template(new: Probe, near: list[Probe], settings: LinkingSettings) -> boo
     return len(people) >= settings.template_people
 
 
-def score_pair(new: Probe, old: Probe, rarity: Rarity, settings: LinkingSettings,
-               template: bool = False,
-               text: tuple[float, dict[str, Any]] | None = None) -> Match:
-    """``text``: ``text_score`` of the pair when the caller has it already."""
-    text, signals = text or text_score(new.signature, old.signature, rarity)
-    signals = dict(signals)
+@dataclass
+class Pair:
+    """What a pair's score depends on besides its text: computed first, because it is cheap and
+    often says the text cannot matter (``could_matter``)."""
+
+    identity: str  # SAME / CONFLICT / UNKNOWN
+    id_signals: dict[str, Any]
+    place: str
+    same_channel: bool  # both through one channel
+    days: float
+    channels: list[str]
+
+
+def pair_of(new: Probe, old: Probe) -> Pair:
     state, id_signals = compare(new.identity, old.identity)
-    signals.update(id_signals)
-    signals["identity"] = state
-    signals["channels"] = [old.channel, new.channel]
-    if state == CONFLICT:
-        return Match(0.0, state, text, signals)
+    days = abs((new.received_at - old.received_at).total_seconds()) / 86400
+    return Pair(state, id_signals, places.relation(new.places, old.places),
+                new.channel == old.channel, days, [old.channel, new.channel])
+
+
+def _decide(pair: Pair, text: float, evidence: float, settings: LinkingSettings,
+            template: bool, signals: dict[str, Any]) -> float:
+    """The rules of the module docstring. Non-decreasing in ``text`` and ``evidence`` (and a
+    template only lowers), which ``could_matter`` relies on: keep it so."""
+    if pair.identity == CONFLICT:
+        return 0.0
     below_auto = settings.auto_threshold - 0.01
     below_suggest = settings.suggest_threshold - 0.01
-    name = id_signals["names"]
-    place = places.relation(new.places, old.places)
-    signals["place"] = place
-    if state == SAME:
+    name = pair.id_signals["names"]
+    if pair.identity == SAME:
         score = min(1.0, 0.4 + text)
         # A shared phone with a different name is a family or a shop's phone; two filings on
         # one channel sharing only a phone / NIK are two filings: staff decide, not us.
-        if name == names.SAME and (text >= 0.1 or "nik" in id_signals["identity_shared"]):
+        shared = pair.id_signals["identity_shared"]
+        if name == names.SAME and (text >= 0.1 or "nik" in shared):
             # The same phone / e-mail / NIK and the same name on two doors within the window:
             # one person; the texts share something, or both quote the NIK the complaint is
             # about: the same complaint.
             score = max(score, settings.auto_threshold)
-        if name == names.DIFFER or place == places.DIFFER:
+        if name == names.DIFFER or pair.place == places.DIFFER:
             score = min(score, below_auto)
-        if new.channel == old.channel and set(id_signals["identity_shared"]) <= {"phone", "nik"}:
+        if pair.same_channel and set(shared) <= {"phone", "nik"}:
             signals["same_channel"] = True
             score = min(score, below_auto)
     else:
         score = text
-        if name == names.SAME and place == places.SAME:
+        if name == names.SAME and pair.place == places.SAME:
             score = min(1.0, max(score + 0.45, settings.auto_threshold if text > 0 else 0.0))
-        elif name == names.SAME and place == places.UNKNOWN:
+        elif name == names.SAME and pair.place == places.UNKNOWN:
             score = min(1.0, score + 0.3)
-            if text >= TOPIC and signals["rarity_evidence"] >= TOPIC_EVIDENCE:
+            if text >= TOPIC and evidence >= TOPIC_EVIDENCE:
                 # Same name, and the texts share rare words (the topic, a month, an amount):
                 # the same person's retyped complaint.
                 score = max(score, settings.auto_threshold)
-        elif place == places.SAME:
+        elif pair.place == places.SAME:
             score = min(1.0, score + 0.1)
-        if place == places.DIFFER:
+        if pair.place == places.DIFFER:
             score = min(score, below_suggest)
         if name == names.DIFFER:
             score = min(score, below_auto)
-        if new.channel == old.channel:
+        if pair.same_channel:
             signals["same_channel"] = True
             score = min(score, below_auto)
         if template and name != names.SAME:
             signals["template"] = True
             score = min(score, below_suggest)
-    days = abs((new.received_at - old.received_at).total_seconds()) / 86400
-    signals["days_apart"] = round(days, 1)
-    if days > settings.window_days:
+    if pair.days > settings.window_days:
         signals["outside_window"] = True
         score /= 2
-    return Match(round(score, 4), state, text, signals)
+    return score
+
+
+def score_bound(pair: Pair, chars: float, settings: LinkingSettings) -> float:
+    """The most a pair whose shingle Jaccard is ``chars`` can score: its text score is at most
+    (chars + 1) / 2 (``text_score``: the word Jaccard and the evidence factor are ≤ 1), and
+    ``_decide`` is monotone, so the rules at that text bound the score from above."""
+    return _decide(pair, (chars + 1) / 2, 1.0, settings, False, {})
+
+
+def could_matter(pair: Pair, chars: float, settings: LinkingSettings) -> bool:
+    """Can the pair reach the suggestion band, be near-identical (template evidence), or share
+    an identifier? False: scoring it in full cannot change what linking decides."""
+    return (pair.identity == SAME or (chars + 1) / 2 >= NEAR_IDENTICAL
+            or score_bound(pair, chars, settings) >= settings.suggest_threshold)
+
+
+def score_pair(new: Probe, old: Probe, rarity: Rarity, settings: LinkingSettings,
+               template: bool = False,
+               text: tuple[float, dict[str, Any]] | None = None,
+               pair: Pair | None = None) -> Match:
+    """``text``: ``text_score`` of the pair, ``pair``: its ``pair_of``, when the caller has them."""
+    text, signals = text or text_score(new.signature, old.signature, rarity)
+    pair = pair or pair_of(new, old)
+    signals = dict(signals)
+    signals.update(pair.id_signals)
+    signals["identity"] = pair.identity
+    signals["channels"] = pair.channels
+    if pair.identity == CONFLICT:
+        return Match(0.0, pair.identity, text, signals)
+    signals["place"] = pair.place
+    score = _decide(pair, text, signals["rarity_evidence"], settings, template, signals)
+    signals["days_apart"] = round(pair.days, 1)
+    return Match(round(score, 4), pair.identity, text, signals)
