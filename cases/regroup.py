@@ -18,11 +18,14 @@ the CLI now and the web page later. What holds (DESIGN.md §2.5, §4):
 - Every action writes the audit log of each case it touches: who, when, what, and the note.
 
 Every function runs inside the caller's transaction and raises ``ConfigError`` with a sentence
-in Bahasa Indonesia (the staff's language) when the action cannot be done.
+in Bahasa Indonesia (the staff's language) when the action cannot be done. Each first takes
+the linking lock (``store.leases.lock_linking``, PostgreSQL): a batch linking new records and a
+staff action wait for each other, so a record cannot join a case a merge is closing.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +40,7 @@ from pengaduan.normalizer.record import Author, ComplaintRecord
 from pengaduan.store import cases as store_cases
 from pengaduan.store import links as store_links
 from pengaduan.store.audit import record_audit
+from pengaduan.store.leases import lock_linking
 
 ARCHIVED = str(CaseStatus.DIARSIPKAN)
 
@@ -67,7 +71,19 @@ class Moved:
 
 # --- actions --------------------------------------------------------------------------------
 
+_Action = Callable[..., Any]
 
+
+def _serialised_with_linking(action: _Action) -> _Action:
+    @functools.wraps(action)
+    def locked(conn: Connection, *args: Any, **kwargs: Any) -> Any:
+        lock_linking(conn)
+        return action(conn, *args, **kwargs)
+    return locked
+
+
+
+@_serialised_with_linking
 def link(conn: Connection, record_id: int, case_id: int, staff: Staff,
          method: str = "manual", action: str = "linked_manual", score: float | None = None,
          evidence: dict[str, Any] | None = None) -> Moved:
@@ -108,6 +124,7 @@ def link(conn: Connection, record_id: int, case_id: int, staff: Staff,
                  len(left), _number_or_none(redirected))
 
 
+@_serialised_with_linking
 def unlink(conn: Connection, record_id: int, staff: Staff, deadline: Deadline) -> Moved:
     """Take one record out of its case into a new case of its own."""
     _record(conn, record_id)
@@ -117,6 +134,7 @@ def unlink(conn: Connection, record_id: int, staff: Staff, deadline: Deadline) -
     return split(conn, home_id, [record_id], staff, deadline, method="unlinked", action="unlinked")
 
 
+@_serialised_with_linking
 def split(conn: Connection, case_id: int, record_ids: Sequence[int], staff: Staff,
           deadline: Deadline, method: str = "split", action: str = "split") -> Moved:
     """The given records leave the case together, into one new case; the rest stay."""
@@ -153,6 +171,7 @@ def split(conn: Connection, case_id: int, record_ids: Sequence[int], staff: Staf
                  len(members) - len(moved), _number_or_none(redirected))
 
 
+@_serialised_with_linking
 def merge(conn: Connection, into_id: int, source_id: int, staff: Staff) -> Moved:
     """Every record of one case into another; the emptied case is closed as merged."""
     target_id, redirected = _resolve(conn, into_id)
@@ -185,6 +204,7 @@ def merge(conn: Connection, into_id: int, source_id: int, staff: Staff) -> Moved
                  _number_or_none(redirected or from_redirected))
 
 
+@_serialised_with_linking
 def confirm(conn: Connection, suggestion_id: int, staff: Staff) -> Moved:
     """Staff agree with a possible-duplicate suggestion: its record joins the suggested case."""
     suggestion = _open_suggestion(conn, suggestion_id)
@@ -195,6 +215,7 @@ def confirm(conn: Connection, suggestion_id: int, staff: Staff) -> Moved:
     return moved
 
 
+@_serialised_with_linking
 def reject(conn: Connection, suggestion_id: int, staff: Staff) -> tuple[int, str]:
     """Staff say the record is not of that case: never suggested for it again (an archived
     case may be named: nothing in it changes). Returns the record and the case number."""

@@ -5,20 +5,24 @@ goes through ``Pipeline.run``; every action is checked in the store and in the a
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from helpers import ListCollector, ListConfig, make_settings
+from pengaduan.cases import regroup
 from pengaduan.cases.status import case_number
 from pengaduan.cli.main import main
 from pengaduan.normalizer.record import Author, ComplaintRecord
 from pengaduan.pipeline import Pipeline, RunReport
 from pengaduan.store.db import Store
+from pengaduan.store.leases import lock_linking
 from pengaduan.store.schema import audit_log, case_links, case_relations, cases, link_suggestions, records
 
 NOW = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)
@@ -330,3 +334,37 @@ def test_a_follow_up_quoting_a_merged_case_joins_the_case_it_went_into(store, tm
                               "body": "Sudah seminggu, bagaimana tindak lanjutnya?"}], name="src2")
     assert (link_of(store, "q")["case_id"], link_of(store, "q")["method"]) == (Z, "follow_up")
     assert [r[2] for r in relations(store)] == ["merged_into"]  # no case "reopened" from Y
+
+
+def test_a_staff_action_waits_for_the_linking_in_flight(pg_url: str, tmp_path: Path) -> None:
+    """PostgreSQL, several processes: a merge started while a batch holds the linking lock
+    waits for that batch's commit (a record cannot join a case the merge is closing)."""
+    store = Store(pg_url)
+    store.ensure_schema()
+    ingest(store, tmp_path, [{"id": "road", "channel": "email", "body": ROAD},
+                             {"id": "chair", "channel": "email", "body": WHEELCHAIR}])
+    into, source = link_of(store, "road")["case_id"], link_of(store, "chair")["case_id"]
+    done: dict[str, Any] = {}
+
+    def staff_merge() -> None:
+        with store.transaction() as conn:
+            done["moved"] = regroup.merge(conn, into, source, regroup.Staff("petugas", NOW))
+
+    with store.transaction() as batch:
+        lock_linking(batch)
+        worker = threading.Thread(target=staff_merge)
+        worker.start()
+        waiting = 0
+        for _ in range(300):  # until the merge's session waits on the advisory lock
+            with store.transaction() as look:
+                waiting = look.execute(text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                )).scalar_one()
+            if waiting or not worker.is_alive():
+                break
+            time.sleep(0.1)
+        assert waiting == 1 and "moved" not in done
+    worker.join(timeout=60)
+    assert done["moved"].source_closed
+    assert link_of(store, "chair")["case_id"] == into
+    store.dispose()
