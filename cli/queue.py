@@ -131,7 +131,15 @@ def move_case(ctx: Context, args: argparse.Namespace) -> int:
     with ctx.store().transaction() as conn:
         case = store_cases.get_case(conn, case_id)
         if case is None:
-            raise ConfigError(f"no case {args.case} in the store; see 'pengaduan queue list'")
+            raise ConfigError(f"tidak ada kasus nomor {args.case} di penyimpanan; "
+                              "lihat 'pengaduan queue list'")
+        into = store_links.merged_into(conn, case_id)
+        if into is not None:
+            # Its records are handled in the case it went into; reopening it would make two.
+            target = store_cases.get_case(conn, into)
+            assert target is not None, "cases are never deleted"
+            raise ConfigError(f"kasus {args.case} sudah digabung ke kasus "
+                              f"{case_number(into, target['opened_at'].year)}; ubah status kasus itu")
         store_cases.set_status(conn, case_id, new, now)
         record_audit(conn, ctx.actor, "status", now, case_id=case_id,
                      detail={"from": case["status"], "to": str(new), "note": args.note})

@@ -287,6 +287,9 @@ def test_link_merge_split_and_clear_refusals(store, tmp_path, cli) -> None:
         assert audit(store, case_id)[-1] == ("petugas", "merged", None, {
             "from_case": Y, "to_case": X, "records": [y, x2], "note": "satu pengaduan"})
     refused(cli, "sudah digabung", "queue", "merge", num[X], num[Y])
+    # a merged case is not reopened by a status change: its records are handled in X
+    refused(cli, f"sudah digabung ke kasus {num[X]}", "queue", "status", num[Y], "diproses")
+    assert case_of(store, Y)["status"] == "diarsipkan"
 
     # split: y and x2 leave X together into one new case; x1 stays.
     code, out, _ = cli("queue", "split", num[X], str(y), str(x2))
