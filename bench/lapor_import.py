@@ -3,19 +3,25 @@
 
     python bench/lapor_import.py [--rows 100000] [--format xlsx|csv|both]
                                  [--store URL] [--keep DIR] [--repeat N] [--no-in-process]
+                                 [--profile]
 
 Phases, in this order, in one process:
   floor          openpyxl read-only over every cell (csv: csv.reader over the decoded text):
                  the least any import of this file can cost, so the import is judged by its
                  ratio to it, which moves far less between machines than its rows/s do
-  import, reader in process
-                 (SQLite only, unless --no-in-process) the import with the file parsed in the
-                 importing process, as before the reader worker: a new store of its own
+  import, reader in process, and overlap-import, reader in process
+                 (SQLite only, unless --no-in-process) the import and the overlap-import below
+                 with the file parsed in the importing process, as before the reader worker,
+                 into a new store of their own: the single-process figures to compare with
   import         the real path of `pengaduan import lapor` into an empty store; a file of
                  WORKER_MIN_BYTES or more is parsed in a worker process (its CPU time is given
                  in the result column: the cpu column is the importing process's only)
   re-import      the same file again: must be skipped by its content hash, i.e. ~free
   overlap-import the same rows in a different file (other title rows): read again, all unchanged
+
+--profile instead imports the file once under cProfile (a new SQLite store) and prints the
+share of the importing process's time spent inside cases/dedup.py (linking, with all it calls)
+and the functions that took the most. The reader worker is not profiled: its time is its own.
 
 The export is generated once per (rows, format, generator version) and cached in the temp dir.
 """
@@ -24,16 +30,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
 import csv
 import hashlib
 import io
 import os
+import pstats
 import resource
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal, cast
 
@@ -116,11 +124,15 @@ def read_floor(path: Path) -> int:
 def import_once(store: Store, path: Path) -> tuple[RunReport, float, float]:
     """What `pengaduan import lapor PATH` does, timed from the run's start to its report
     (settings parsing, which loads the holiday calendars, is start-up and left out)."""
+    return timed(prepared_import(store, path))
+
+
+def prepared_import(store: Store, path: Path) -> Callable[[], RunReport]:
     settings = parse_settings({"store": {"url": store.url}}, ROOT)
     collector = LaporExportCollector("lapor", LaporExportConfig(batch_size=1000))
     pipeline = Pipeline(store, settings)
-    return timed(lambda: pipeline.run(
-        collector, fetch=lambda cursor: collector.fetch_files([path], cursor)))
+    return lambda: pipeline.run(
+        collector, fetch=lambda cursor: collector.fetch_files([path], cursor))
 
 
 def import_with_worker(store: Store, path: Path) -> tuple[RunReport, float, float, float]:
@@ -171,9 +183,13 @@ def run_format(
         try:
             with reader_in_process():
                 report, wall, cpu = import_once(store, first)
-            check("import, reader in process", report, report.new == rows)
-            phases.append(Phase("import, reader in process", rows, wall, cpu,
-                                f"{report.new} new, {report.cases_opened} cases"))
+                check("import, reader in process", report, report.new == rows)
+                phases.append(Phase("import, reader in process", rows, wall, cpu,
+                                    f"{report.new} new, {report.cases_opened} cases"))
+                report, wall, cpu = import_once(store, twin)
+                check("overlap-import, reader in process", report, report.unchanged == rows)
+                phases.append(Phase("overlap-import, reader in process", rows, wall, cpu,
+                                    f"{report.unchanged} unchanged"))
         finally:
             store.dispose()
 
@@ -200,6 +216,33 @@ def run_format(
     return phases
 
 
+def profile_import(fmt: Format, rows: int, url: str) -> None:
+    first, _, _ = exports(rows, fmt)
+    store = open_store(url)
+    profiler = cProfile.Profile()
+    try:
+        report = profiler.runcall(prepared_import(store, first))
+    finally:
+        store.dispose()
+    check("import", report, report.new == rows)
+    stats = pstats.Stats(profiler)
+    entries: dict[str, float] = {}
+    for func, (_, _, _, _, callers) in stats.stats.items():  # type: ignore[attr-defined]
+        if func[0].endswith("cases/dedup.py"):
+            # Time entering dedup.py from outside it, callees included, counted once.
+            entries[func[2]] = sum(edge[3] for caller, edge in callers.items()
+                                   if not caller[0].endswith("cases/dedup.py"))
+    total = stats.total_tt  # type: ignore[attr-defined]
+    linking = sum(entries.values())
+    print(f"\n## profile: {fmt}, {rows} rows, {total:.1f} s in the importing process "
+          "(profiled, so slower than the table's)")
+    shown = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in entries.items()
+                      if seconds >= 0.05)
+    print(f"- inside cases/dedup.py (with all it calls): {linking:.1f} s, "
+          f"{linking / total:.0%} of the import; entered by {shown}")
+    stats.sort_stats("cumulative").print_stats(15)
+
+
 # --- output ----------------------------------------------------------------------------------
 
 
@@ -215,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="read the floor N times and take the best")
     parser.add_argument("--no-in-process", action="store_true",
                         help="skip the comparison import with the reader in process")
+    parser.add_argument("--profile", action="store_true",
+                        help="only profile one import (SQLite) and print where it spends time")
     args = parser.parse_args(argv)
     both: list[Format] = ["xlsx", "csv"]
     formats = both if args.format == "both" else [cast(Format, args.format)]
@@ -237,6 +282,9 @@ def main(argv: list[str] | None = None) -> int:
         for fmt in formats:
             db = workdir / f"bench-{fmt}.db"
             url = f"sqlite:///{db}" if args.store == "sqlite" else args.store
+            if args.profile:
+                profile_import(fmt, args.rows, f"sqlite:///{workdir / f'profile-{fmt}.db'}")
+                continue
             single = (None if args.store != "sqlite" or args.no_in_process
                       else f"sqlite:///{workdir / f'bench-{fmt}-in-process.db'}")
             print_table(run_format(fmt, args.rows, url, args.repeat, single))

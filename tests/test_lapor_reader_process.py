@@ -65,7 +65,9 @@ def cut_mid_sheet(rows: int) -> bytes:
     with zipfile.ZipFile(whole) as source, zipfile.ZipFile(out, "w") as target:
         for info in source.infolist():
             content = source.read(info)
-            target.writestr(info, content[: len(content) // 2] if info.filename == SHEET else content)
+            if info.filename == SHEET:
+                content = content[: len(content) // 2]
+            target.writestr(info, content)
     return out.getvalue()
 
 
@@ -106,7 +108,9 @@ def test_the_worker_gives_the_in_process_layout_and_rows(tmp_path: Path, fmt: st
     ],
     ids=["empty", "not-a-workbook", "no-header", "xls"],
 )
-def test_an_unreadable_file_raises_the_in_process_error(data, name, kind, start) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreadable_file_raises_the_in_process_error(
+    data: bytes, name: str, kind: type[Exception], start: str
+) -> None:
     with pytest.raises(kind) as here:
         read_export(data, name)
     with pytest.raises(kind) as there:
@@ -143,7 +147,9 @@ def test_a_failure_mid_file_comes_after_the_same_rows_as_the_same_error() -> Non
     ],
     ids=["killed", "terminated"],
 )
-def test_a_worker_that_dies_mid_file_is_a_clear_error(tmp_path: Path, how, kind, says) -> None:  # type: ignore[no-untyped-def]
+def test_a_worker_that_dies_mid_file_is_a_clear_error(
+    tmp_path: Path, how: signal.Signals, kind: type[Exception], says: str
+) -> None:
     data = export(tmp_path, 200, "xlsx")
     sheet = read_export_in_worker(data, "besar.xlsx", chunk_rows=10)
     rows = iter(sheet.rows)
@@ -269,7 +275,7 @@ def test_the_collector_gives_the_same_batches_and_cursors_through_a_worker(
     errors = [error for items, _ in there for *_, error in items if error]
     assert len(errors) == 1 and errors[0].startswith("c.xlsx is damaged")
     # Resuming inside b.xlsx from a worker reads on from the cursor's row, like in process.
-    partial = next(cursor for _, cursor in there if (cursor["partial"] or {}).get("file") == "b.xlsx")
+    partial = next(c for _, c in there if (c["partial"] or {}).get("file") == "b.xlsx")
     cut = next(i for i, (_, cursor) in enumerate(here) if cursor == partial)
     assert batches(partial) == here[cut + 1:]
     assert multiprocessing.active_children() == []
