@@ -288,7 +288,7 @@ def test_link_merge_split_and_clear_refusals(store, tmp_path, cli) -> None:
             "from_case": Y, "to_case": X, "records": [y, x2], "note": "satu pengaduan"})
     refused(cli, "sudah digabung", "queue", "merge", num[X], num[Y])
     # a merged case is not reopened by a status change: its records are handled in X
-    refused(cli, f"sudah digabung ke kasus {num[X]}", "queue", "status", num[Y], "diproses")
+    refused(cli, f"sudah digabung ke kasus {num[X]}", "queue", "status", num[Y], "ditanggapi")
     assert case_of(store, Y)["status"] == "diarsipkan"
 
     # split: y and x2 leave X together into one new case; x1 stays.
