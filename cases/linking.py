@@ -15,7 +15,9 @@ Entry point: ``link_saved(conn, channel, saved, calendar, due_working_days, now,
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -25,7 +27,7 @@ from pengaduan.cases.link_settings import LinkingSettings
 from pengaduan.cases.calendar import OfficeCalendar
 from pengaduan.cases.status import CASE_NUMBER, CaseStatus, parse_case_number
 from pengaduan.normalizer.pii import mask_text
-from pengaduan.normalizer.record import OFFICE_ANSWER, ComplaintRecord, Kind
+from pengaduan.normalizer.record import OFFICE_ANSWER, Author, ComplaintRecord, Kind
 from pengaduan.store import cases as store_cases
 from pengaduan.store import links as store_links
 from pengaduan.store.audit import record_audit
@@ -41,6 +43,17 @@ def case_title(record: ComplaintRecord) -> str:
         text = text[: TITLE_LENGTH - 1].rstrip() + "…"
     hidden = [record.author.name] if record.author.name and (record.anonymous or record.confidential) else []
     return mask_text(text, hidden)
+
+
+def stored_case_title(row: Mapping[str, Any]) -> str:
+    """``case_title`` of a stored record (a ``records`` row): its text, and the name it must
+    hide when the reporter is anonymous or the report confidential."""
+    content = row["content"]
+    return case_title(ComplaintRecord(
+        channel=row["channel"], source_id=row["source_id"], received_at=row["received_at"],
+        body=content.get("body") or "", subject=content.get("subject"),
+        author=Author(name=(content.get("author") or {}).get("name")),
+        anonymous=bool(content.get("anonymous")), confidential=row["confidential"]))
 
 
 def link_saved(

@@ -33,10 +33,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from pengaduan.cases.linking import case_title
+from pengaduan.cases.linking import stored_case_title
 from pengaduan.cases.status import CaseStatus, case_number
 from pengaduan.errors import ConfigError
-from pengaduan.normalizer.record import Author, ComplaintRecord
 from pengaduan.store import cases as store_cases
 from pengaduan.store import links as store_links
 from pengaduan.store.audit import record_audit
@@ -156,7 +155,7 @@ def split(conn: Connection, case_id: int, record_ids: Sequence[int], staff: Staf
     rows = sorted((members[r] for r in wanted), key=lambda r: (r["received_at"], r["id"]))
     received = rows[0]["received_at"]
     (new_id,) = store_cases.insert_cases(conn, [store_cases.NewCase(
-        record_id=rows[0]["id"], channel=rows[0]["channel"], title=case_title(_record_of(rows[0])),
+        record_id=rows[0]["id"], channel=rows[0]["channel"], title=stored_case_title(rows[0]),
         received_at=received, due_at=deadline(received),
         confidential=any(r["confidential"] for r in rows))], staff.now)
     for row in rows:
@@ -309,13 +308,3 @@ def _audit(conn: Connection, staff: Staff, action: str, case_ids: Sequence[int |
     for case_id in dict.fromkeys(c for c in case_ids if c is not None):
         record_audit(conn, staff.actor, action, staff.now, case_id=case_id, record_id=record_id,
                      detail={**detail, "note": staff.note})
-
-
-def _record_of(row: dict[str, Any]) -> ComplaintRecord:
-    """Enough of a stored record for ``case_title``: its text and who may not be named."""
-    content = row["content"]
-    return ComplaintRecord(
-        channel=row["channel"], source_id=row["source_id"], received_at=row["received_at"],
-        body=content.get("body") or "", subject=content.get("subject"),
-        author=Author(name=(content.get("author") or {}).get("name")),
-        anonymous=bool(content.get("anonymous")), confidential=row["confidential"])

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from datetime import datetime, timezone
 
-from pengaduan.cases.linking import case_title
+from pengaduan.cases.linking import stored_case_title
 from pengaduan.cases.status import case_number
 from pengaduan.cli.context import Context
 from pengaduan.errors import ConfigError
-from pengaduan.normalizer.record import ComplaintRecord, Kind
+from pengaduan.normalizer.record import Kind
 from pengaduan.store import cases as store_cases
 from pengaduan.store.audit import record_audit
 from pengaduan.store.records import set_kind
@@ -39,18 +39,11 @@ def reclassify(ctx: Context, args: argparse.Namespace) -> int:
         opened = None
         if case_id is None and kind is not Kind.NOT_COMPLAINT:
             # Now a complaint: it needs a case and a deadline like any other.
-            content = before["content"]
-            record = ComplaintRecord(
-                channel=before["channel"], source_id=before["source_id"],
-                received_at=before["received_at"], body=content.get("body") or "",
-                subject=content.get("subject"), anonymous=bool(content.get("anonymous")),
-                confidential=before["confidential"],
-            )
             [opened] = store_cases.open_cases(conn, [store_cases.NewCase(
-                record_id=args.record, channel=record.channel, title=case_title(record),
-                received_at=record.received_at,
+                record_id=args.record, channel=before["channel"], title=stored_case_title(before),
+                received_at=before["received_at"],
                 due_at=settings.calendar.due_at(now, settings.due_working_days),
-                confidential=record.confidential,
+                confidential=before["confidential"],
             )], now)
         record_audit(conn, ctx.actor, "reclassify", now, case_id=case_id or opened,
                      record_id=args.record,

@@ -205,3 +205,26 @@ def test_staff_reclassify_a_record_and_the_decision_survives_a_new_version(
     cli(config, "queue", "show", row["case_id"])
     assert "petugas  reclassify" in capsys.readouterr().out
     assert cli(config, "reclassify", "999999", "complaint") == 2
+
+
+def test_a_record_reclassified_as_a_complaint_gets_a_case_whose_title_hides_an_anonymous_name(
+    config: Path, tmp_path: Path, store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from helpers import ListCollector, ListConfig, make_settings
+    from pengaduan.pipeline import Pipeline
+
+    store = Store(store_url)
+    store.ensure_schema()
+    body = "Saya Ni Luh Sukerti, terima kasih atas infonya kemarin, PKH saya tetap belum cair"
+    item = {"id": "x", "body": body, "name": "Ni Luh Sukerti", "anonymous": True,
+            "kind": "not_complaint", "kind_reason": "ucapan terima kasih"}
+    Pipeline(store, make_settings(store_url, tmp_path)).run(
+        ListCollector("src", ListConfig(items=[item])))
+    store.dispose()
+    [row] = exported(config, capsys)
+    assert row["case_id"] is None
+    assert cli(config, "reclassify", str(row["record_id"]), "complaint") == 0
+    capsys.readouterr()
+    assert cli(config, "queue", "list") == 0
+    listing = capsys.readouterr().out
+    assert "terima kasih atas infonya" in listing and "Sukerti" not in listing
