@@ -2,19 +2,22 @@
 process by ``dedup_index.py --engine NAME`` so their memory is measured apart.
 
 An engine: ``add(batch)`` indexes records, ``query(text)`` returns candidate record ids,
-``restart()`` says what a restart costs (seconds, how), ``close()``.
+best first when it ranks them, ``rank(text, ids)`` puts them in its order of preference (not
+timed: what a caller with a candidate budget would keep first), ``restart()`` says what a
+restart costs (seconds, how), ``close()``.
 """
 
 from __future__ import annotations
 
 import pickle
 import time
+from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
 
 from dedup_records import Record
 from pengaduan.cases.dedup_index import BUCKET_CAP, LshIndex, MemoryKeyTable, Signature, SqlKeyTable
-from pengaduan.cases.similarity import BANDS, NUM_PERM, ROWS, normalize_for_matching, shingles
+from pengaduan.cases.similarity import BANDS, NUM_PERM, ROWS, SHINGLE, content_tokens, normalize_for_matching
 from pengaduan.store.db import Store
 from pengaduan.store.schema import dedup_bands
 
@@ -22,6 +25,7 @@ from pengaduan.store.schema import dedup_bands
 class Engine(Protocol):
     def add(self, batch: Sequence[Record]) -> None: ...
     def query(self, text: str, exclude: int) -> list[int]: ...
+    def rank(self, text: str, ids: list[int]) -> list[int]: ...
     def restart(self) -> tuple[float, str]: ...
     def close(self) -> None: ...
 
@@ -38,14 +42,17 @@ class OursMemory:
     """``LshIndex`` over ``MemoryKeyTable``: the index with no database."""
 
     def __init__(self, url: str | None = None, cap: int = BUCKET_CAP):
-        self.index = LshIndex(MemoryKeyTable(), cap)
+        self.index = LshIndex(MemoryKeyTable(cap))
 
     def add(self, batch: Sequence[Record]) -> None:
-        self.index.add_many([(r.id, Signature.of(r.text)) for r in batch])
+        self.index.add_many(list(zip([r.id for r in batch], Signature.many([r.text for r in batch]))))
 
     def query(self, text: str, exclude: int) -> list[int]:
         found = self.index.query_signature(Signature.of(text))
         return [c.record_id for c in found.candidates if c.record_id != exclude]
+
+    def rank(self, text: str, ids: list[int]) -> list[int]:
+        return ids  # ``collect``'s order
 
     def restart(self) -> tuple[float, str]:
         self.index.table, seconds, how = _pickle_round_trip(self.index.table)  # type: ignore[assignment]
@@ -69,7 +76,7 @@ class OursSql:
         self.reader = self.store.engine.connect()
 
     def add(self, batch: Sequence[Record]) -> None:
-        signatures = [(r.id, Signature.of(r.text)) for r in batch]
+        signatures = list(zip([r.id for r in batch], Signature.many([r.text for r in batch])))
         with self.store.transaction() as conn:
             LshIndex(SqlKeyTable(conn, dedup_bands, "band_key", self.cap), self.cap).add_many(signatures)
 
@@ -78,6 +85,9 @@ class OursSql:
         found = index.query_signature(Signature.of(text))
         self.reader.rollback()  # end the read transaction: a reader must not pin old rows
         return [c.record_id for c in found.candidates if c.record_id != exclude]
+
+    def rank(self, text: str, ids: list[int]) -> list[int]:
+        return ids  # ``collect``'s order
 
     def restart(self) -> tuple[float, str]:
         """Persisted in the store: a restart opens it and reads; nothing is rebuilt."""
@@ -95,8 +105,9 @@ class OursSql:
 
 class Datasketch:
     """datasketch ``MinHashLSH`` with our parameters (``NUM_PERM`` permutations, ``BANDS`` bands
-    of ``ROWS`` rows) on our shingles of our normalised text, built the fast way its docs
-    and ../shared/reference/dedup.md §5.2b describe: one shared permutation array, xxh32."""
+    of ``ROWS`` rows) on the char 5-grams of our normalised content words, as the ``bytes`` its
+    API hashes (``MinHash.update_batch``), built the fast way its docs and
+    ../shared/reference/dedup.md §5.2b describe: one shared permutation array, xxh32."""
 
     def __init__(self, url: str | None = None, cap: int = BUCKET_CAP):  # no cap: it has none
         import xxhash
@@ -108,8 +119,10 @@ class Datasketch:
                                     permutations=proto.permutations, scheme=proto.scheme)
 
     def minhash(self, text: str):  # type: ignore[no-untyped-def]
+        data = " ".join(content_tokens(normalize_for_matching(text))).encode()
+        grams = {data[i : i + SHINGLE] for i in range(max(1, len(data) - SHINGLE + 1))} - {b""}
         m = self.make()
-        m.update_batch([g.encode() for g in shingles(normalize_for_matching(text))])
+        m.update_batch(list(grams))
         return m
 
     def add(self, batch: Sequence[Record]) -> None:
@@ -118,6 +131,15 @@ class Datasketch:
 
     def query(self, text: str, exclude: int) -> list[int]:
         return [k for k in self.lsh.query(self.minhash(text)) if k != exclude]
+
+    def rank(self, text: str, ids: list[int]) -> list[int]:
+        """Most shared bands first, then newest: datasketch returns a set, so this is what a
+        caller keeping only its best few would do (its own band tables, read again)."""
+        hashvalues = self.minhash(text).hashvalues
+        shared: Counter[int] = Counter()
+        for (start, end), table in zip(self.lsh.hashranges, self.lsh.hashtables):
+            shared.update(table.get(self.lsh._H(hashvalues[start:end])))
+        return sorted(ids, key=lambda r: (shared[r], r), reverse=True)
 
     def restart(self) -> tuple[float, str]:
         self.lsh, seconds, how = _pickle_round_trip(self.lsh)  # type: ignore[assignment]

@@ -21,6 +21,15 @@ candidates per query, recall), then restarts (what it costs).
                 random records; its pairs at Jaccard ≥ ``THRESHOLD`` are the "neighbour recall"
                 each index is scored on, the originals the "planted recall".
 
+Planted recall is measured twice: each copy asked when it arrives (after its batch is
+indexed, as ingestion asks about a new record; the figure the goal is judged on), and all
+copies asked again once every record is in (a late question: a full bucket has moved on).
+Both are split by the original's age: copies of one of the last ``RECENT_AGE`` records
+(reposts, the same complaint on another channel: 70 % of the generator's copies) and of
+older ones. "datasketch at our budget": its recall when, for each query, it keeps only as
+many candidates as ours-memory returned, most shared bands first (``Datasketch.rank``).
+Latency is of the questions asked at the end (the largest index).
+
 Requires the ``bench`` extra (``pip install -e '.[bench]'``) for datasketch.
 """
 
@@ -54,6 +63,7 @@ from pengaduan.store.db import display_url  # noqa: E402
 CACHE = Path(tempfile.gettempdir()) / "pengaduan-bench"
 BATCH = 1000
 THRESHOLD = 0.5  # near-duplicate: Jaccard of the char 5-gram sets at least this
+RECENT_AGE = 2500  # ≈ the generator's last RECENT (2 000) originals, in records
 QUICK_RECORDS = 20_000
 
 
@@ -90,6 +100,10 @@ class Query:
     text: str
     original: int
     neighbours: list[int]  # sample records at Jaccard ≥ THRESHOLD, found by brute force
+
+    @property
+    def recent(self) -> bool:
+        return self.id - self.original <= RECENT_AGE
 
 
 def choose_queries(path: Path, queries: int, sample: int) -> tuple[list[Query], dict[int, str]]:
@@ -157,17 +171,22 @@ def run_engine(name: str, path: Path, queries_path: Path, url: str | None,
     seconds = cpu = 0.0
     count = 0
     batch: list[Record] = []
+    arriving = sorted(queries, key=lambda q: q.id)
+    at_arrival: dict[int, list[int]] = {}  # query id → candidates, asked after its batch
     for record in read_records(path):
         batch.append(record)
         if len(batch) == BATCH:
             seconds, cpu = _add(engine, batch, seconds, cpu)
             count += len(batch)
+            _ask_arrived(engine, arriving, record.id, at_arrival)
             batch = []
     if batch:
         seconds, cpu = _add(engine, batch, seconds, cpu)
         count += len(batch)
+    _ask_arrived(engine, arriving, count, at_arrival)
     after, peak = _rss_mb()
     latencies, cpu_latencies, candidates, planted, found = [], [], 0, 0, 0
+    counts, ranks = [], []  # per query: candidates, and the original's place among them
     for q in queries:
         started, started_cpu = time.perf_counter(), time.process_time()
         ids = engine.query(q.text, q.id)
@@ -177,13 +196,32 @@ def run_engine(name: str, path: Path, queries_path: Path, url: str | None,
         candidates += len(ids)
         planted += q.original in hits
         found += len(hits.intersection(q.neighbours))
+        counts.append(len(ids))
+        ranks.append(_rank(engine, q, ids))
+    arrival = [at_arrival[q.id] for q in queries]
     restart, how = engine.restart()
     engine.close()
     return {"records": count, "seconds": seconds, "cpu": cpu, "latencies": latencies,
             "cpu_latencies": cpu_latencies, "candidates": candidates, "planted": planted,
             "neighbours": sum(len(q.neighbours) for q in queries), "neighbours_found": found,
+            "counts": counts, "ranks": ranks, "recent": [q.recent for q in queries],
+            "arrival_counts": [len(ids) for ids in arrival],
+            "arrival_ranks": [_rank(engine, q, ids) for q, ids in zip(queries, arrival)],
             "rss_index_mb": after - before, "rss_peak_mb": peak,
             "restart_s": restart, "restart_how": how}
+
+
+def _ask_arrived(engine, arriving: list[Query], last: int,  # type: ignore[no-untyped-def]
+                 answers: dict[int, list[int]]) -> None:
+    """Ask the copies that arrived up to record ``last``, as ingestion asks the index about a
+    record when it arrives (here after its batch: up to 999 later records are in already)."""
+    while arriving and arriving[0].id <= last:
+        q = arriving.pop(0)
+        answers[q.id] = engine.query(q.text, q.id)
+
+
+def _rank(engine, q: Query, ids: list[int]) -> int | None:  # type: ignore[no-untyped-def]
+    return engine.rank(q.text, ids).index(q.original) if q.original in ids else None
 
 
 def _add(engine, batch: list[Record], seconds: float, cpu: float) -> tuple[float, float]:  # type: ignore[no-untyped-def]
@@ -269,14 +307,39 @@ def _child(name: str, path: Path, queries_path: Path, url: str | None,
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
+def split_recall(f: dict[str, object], when: str = "",
+                 budget: list[int] | None = None) -> tuple[str, str, str]:
+    """Planted recall of all copies, of copies of recent originals and of older ones, asked
+    ``when`` ("arrival_" or at the end); with ``budget``, of only the first ``budget[i]``
+    candidates of query i."""
+    if f"{when}ranks" not in f:
+        return "-", "-", "-"
+    found = {True: 0, False: 0}
+    total = {True: 0, False: 0}
+    for i, (rank, recent) in enumerate(zip(f[f"{when}ranks"], f["recent"])):  # type: ignore[call-overload]
+        total[recent] += 1
+        found[recent] += rank is not None and (budget is None or rank < budget[i])
+    return (_ratio(found[True] + found[False], total[True] + total[False]),
+            _ratio(found[True], total[True]), _ratio(found[False], total[False]))
+
+
 def summary(r: Result) -> str:
+    """One line; its first "planted recall" is at arrival (bench/run.py reads it)."""
     f = r.figures
-    text = (f"p50 {r.pct(0.5):.2f} ms, p99 {r.pct(0.99):.2f} ms, "
-            f"planted recall {_ratio(f['planted'], len(f['latencies']))}, "  # type: ignore[arg-type]
-            f"neighbour recall {_ratio(f['neighbours_found'], f['neighbours'])}")
+    text = f"p50 {r.pct(0.5):.2f} ms, p99 {r.pct(0.99):.2f} ms, "
+    if "arrival_ranks" in f:
+        text += "planted recall {} (recent {}, older {}) asked at arrival, ".format(
+            *split_recall(f, "arrival_"))
+    text += ("{} (recent {}, older {}) asked at the end, ".format(*split_recall(f))
+             if "ranks" in f else f"planted recall {_ratio(f['planted'], len(f['latencies']))}, ")  # type: ignore[arg-type]
+    text += f"neighbour recall {_ratio(f['neighbours_found'], f['neighbours'])}"
     if "rss_index_mb" in f:
         text += f", RSS +{f['rss_index_mb']:.0f} MB, restart {f['restart_s']:.2f} s"
     return text
+
+
+def _mean(values: object) -> str:
+    return f"{sum(values) / max(len(values), 1):,.1f}" if values else "-"  # type: ignore[arg-type]
 
 
 def _ratio(a: object, b: object) -> str:
@@ -287,14 +350,16 @@ def print_table(results: list[Result], jobs: int = 1) -> None:
     """Wall and CPU figures both: wall is what a user waits, CPU stays put on a shared machine
     (with ``--jobs`` > 1 the engines ran side by side, so read CPU)."""
     base = next((r for r in results if r.engine == "datasketch"), None)
+    ours = next((r for r in results if r.engine == "ours-memory"), None)
 
     def vs(mine: float, theirs: float) -> str:
         return f" ({mine / theirs:.2f}x)" if base else ""
 
     print(f"\n| engine | records | insert rec/s wall (vs datasketch) | insert rec/s CPU (vs) | "
-          f"query ms p50 / p99 wall | p99 CPU (vs) | candidates/query | planted recall | "
+          f"query ms p50 / p99 wall | p99 CPU (vs) | candidates/query at arrival / end | "
+          f"planted recall at arrival: all / recent / older | at the end: all / recent / older | "
           f"neighbour recall J≥{THRESHOLD} | index RSS MB | peak RSS MB | restart s (how) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in results:
         f = r.figures
         n = len(f["latencies"])  # type: ignore[arg-type]
@@ -306,8 +371,17 @@ def print_table(results: list[Result], jobs: int = 1) -> None:
               f"{r.rate('cpu'):,.0f}{vs(r.rate('cpu'), b.rate('cpu'))} | "
               f"{r.pct(0.5):.2f} / {r.pct(0.99):.2f} | {r.pct(0.99, 'cpu_latencies'):.2f}"
               f"{vs(r.pct(0.99, 'cpu_latencies'), b.pct(0.99, 'cpu_latencies'))} | "
-              f"{f['candidates'] / max(n, 1):,.1f} | {_ratio(f['planted'], n)} | "  # type: ignore[operator]
+              f"{_mean(f.get('arrival_counts'))} / {f['candidates'] / max(n, 1):,.1f} | "  # type: ignore[operator]
+              f"{' / '.join(split_recall(f, 'arrival_'))} | "
+              f"{' / '.join(split_recall(f)) if 'ranks' in f else _ratio(f['planted'], n)} | "
               f"{_ratio(f['neighbours_found'], f['neighbours'])} | {rss} |")
+    if base is not None and ours is not None and "ranks" in base.figures:
+        for when, name in (("arrival_", "at arrival"), ("", "at the end")):
+            budget = ours.figures[f"{when}counts"]
+            print(f"\ndatasketch at our budget, asked {name} (per query only as many candidates "
+                  f"as ours-memory gave, {_mean(budget)} a query; most shared bands first, then "
+                  "newest): planted recall all / recent / older "
+                  f"{' / '.join(split_recall(base.figures, when, budget))}")  # type: ignore[arg-type]
     print(f"\n(jobs: {jobs}; brute force: the sample's records and queries against it, "
           "in the parent process)", flush=True)
 
