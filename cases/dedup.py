@@ -36,10 +36,11 @@ from pengaduan.cases.scoring import (
     Match,
     Pair,
     Probe,
+    Source,
     could_matter,
     is_template,
     pair_of,
-    probe_of,
+    probes_of,
     score_pair,
     text_score,
 )
@@ -73,7 +74,7 @@ def link_complaints(
     if not items:
         return 0
     key = settings.nik_hash_key
-    probes = [probe_of(i.record_id, i.record.content(), key, i.record.received_at) for i in items]
+    probes = probes_of([Source(i.record_id, i.record.content(), i.record.received_at) for i in items], key)
     bands = SqlKeyTable(conn, dedup_bands, "band_key")
     idents = SqlKeyTable(conn, dedup_identities, "key")
     # Complainant keys: identifiers, and the name in the week (looked up in the weeks around).
@@ -226,11 +227,11 @@ def _candidate_probes(conn: Connection, ids: set[int], key: bytes | None) -> dic
         _CACHE.move_to_end((rid, row["content_sha256"], key))
         probes[rid] = Probe(rid, cached[0], row["received_at"], cached[1], cached[2],
                             row["case_id"], row["status"], cached[3])
-    for rid, row in store_links.candidate_rows(conn, missing).items():
-        if row["case_id"] is None:
-            continue
-        probe = probe_of(rid, row["content"], key, row["received_at"], row["case_id"],
-                         row["status"], keys=False)
+    rows = {rid: row for rid, row in store_links.candidate_rows(conn, missing).items()
+            if row["case_id"] is not None}
+    built = probes_of([Source(rid, row["content"], row["received_at"], row["case_id"], row["status"])
+                       for rid, row in rows.items()], key, keys=False)
+    for (rid, row), probe in zip(rows.items(), built):
         probes[rid] = probe
         _remember(rid, row["content_sha256"], key, probe)
     return probes

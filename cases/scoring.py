@@ -4,7 +4,8 @@ Public API:
 
 - ``Probe``: what scoring needs of one record (ids, channel, time, ``Identity``, ``Signature``,
   the places it names).
-- ``probe_of(record_id, content, nik_key, ...)``: a Probe from stored record content.
+- ``probe_of(record_id, content, nik_key, ...)``: a Probe from stored record content;
+  ``probes_of(sources, nik_key)`` many at once (cheaper a record).
 - ``score_pair(new, old, rarity, settings, template) -> Match`` (score in [0, 1] and the
   signals stored as the link's evidence).
 - ``is_template(new, neighbours, settings) -> bool``.
@@ -35,6 +36,7 @@ The rules (``../shared/reference/dedup.md`` §6.1, and what the labelled set in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -93,11 +95,29 @@ def probe_of(record_id: int | None, content: dict[str, Any], nik_key: bytes | No
              received_at: datetime, case_id: int | None = None,
              case_status: str | None = None, keys: bool = True) -> Probe:
     """``keys=False`` for a stored candidate: its band keys are not needed."""
-    text = text_of(content)
-    spans = find_pii(text)
-    return Probe(record_id, content.get("channel") or "", received_at,
-                 identity_of(content, nik_key, spans), Signature.of(matching_text(text, spans), keys),
-                 case_id, case_status, places.places_of(text))
+    return probes_of([Source(record_id, content, received_at, case_id, case_status)], nik_key, keys)[0]
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a probe is made of: a record's id, stored content and time, and its case if any."""
+
+    record_id: int | None
+    content: dict[str, Any]
+    received_at: datetime
+    case_id: int | None = None
+    case_status: str | None = None
+
+
+def probes_of(sources: Sequence[Source], nik_key: bytes | None, keys: bool = True) -> list[Probe]:
+    """Probes of many records: their signatures in one ``Signature.many`` (numpy over the batch)."""
+    texts = [text_of(s.content) for s in sources]
+    spans = [find_pii(text) for text in texts]
+    signatures = Signature.many([matching_text(t, found) for t, found in zip(texts, spans)], keys)
+    return [Probe(s.record_id, s.content.get("channel") or "", s.received_at,
+                  identity_of(s.content, nik_key, found), signature, s.case_id, s.case_status,
+                  places.places_of(text))
+            for s, text, found, signature in zip(sources, texts, spans, signatures)]
 
 
 def text_score(a: Signature, b: Signature, rarity: Rarity,
