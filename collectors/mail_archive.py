@@ -8,6 +8,7 @@ backfill resumes where it stopped.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ class _Message:
     raw: bytes
     received: datetime | None
     position: int  # index inside its archive, for resuming
+    error: str | None = None  # why the file could not be read (raw is then empty)
 
 
 class MailArchiveCollector(MailCollector):
@@ -78,12 +80,15 @@ def read_archive(path: Path, start: int = 0) -> Iterator[_Message]:
             raise SourceError(f"{path} is a folder but not a Maildir (no cur/ or new/ inside)")
         yield from _maildir(path, start)
         return
-    with path.open("rb") as handle:
-        head = handle.read(5)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(5)
+    except OSError:
+        head = b""  # not an mbox that can be read: _read_file says why
     if head == b"From ":
         yield from _mbox(path, start)
     elif start == 0:
-        yield _Message(path.read_bytes(), _mtime(path), 0)
+        yield _read_file(path, 0)
 
 
 def _maildir(path: Path, start: int) -> Iterator[_Message]:
@@ -96,8 +101,16 @@ def _maildir(path: Path, start: int) -> Iterator[_Message]:
     )
     for position, name in enumerate(files):
         if position >= start:
-            file = Path(name)
-            yield _Message(file.read_bytes(), _mtime(file), position)
+            yield _read_file(Path(name), position)
+
+
+def _read_file(file: Path, position: int) -> _Message:
+    """One message file; one that cannot be read (EIO, permissions) becomes an error, so
+    the rest of its archive is still read."""
+    try:
+        return _Message(file.read_bytes(), _mtime(file), position)
+    except OSError as exc:
+        return _Message(b"", None, position, f"{_shown(file)} could not be read ({exc.strerror or exc})")
 
 
 def _mbox(path: Path, start: int) -> Iterator[_Message]:
@@ -144,8 +157,16 @@ def _mtime(path: Path) -> datetime:
     return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
 
 
+def _shown(path: Path) -> str:
+    """The path as text the store can keep: a non-UTF-8 byte of a file name as ``\\xff``."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _item(path: Path, message: _Message) -> RawItem:
-    meta: dict = {"archive": str(path), "position": message.position}
+    meta: dict = {"archive": _shown(path), "position": message.position}
     if message.received is not None:
         meta["received"] = message.received.isoformat()
+    if message.error is not None:
+        key = "unreadable:" + hashlib.sha256(message.error.encode()).hexdigest()[:32]
+        return RawItem(key, b"", MEDIA_TYPE, meta, error=message.error)
     return RawItem(message_key(message.raw), message.raw, MEDIA_TYPE, meta)
