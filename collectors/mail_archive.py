@@ -148,7 +148,7 @@ def _from_line_date(line: bytes) -> datetime | None:
         return None
     try:
         parsed = parsedate_to_datetime(" ".join([parts[2] + ",", parts[4], parts[3], parts[6], parts[5]]))
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # a year of 20 digits
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
