@@ -182,34 +182,51 @@ class YoutubeCollector(Collector):
     def _upload_counts(self) -> dict[str, int | None]:
         """commentCount of every upload: the first run's baseline, taken before reading."""
         channel = self.get("channels", {"part": "contentDetails", "id": self.config.channel_id})
-        items = channel.get("items") or []
+        items = [i for i in json_list(channel.get("items")) if isinstance(i, dict)]
         if not items:
             raise SourceError(
                 f"collector {self.name}: YouTube knows no channel {self.config.channel_id}; "
                 f"check channel_id in [collectors.{self.name}]"
             )
-        uploads = items[0].get("contentDetails", {}).get("relatedPlaylists", {}).get("uploads")
+        playlists = json_object(json_object(items[0].get("contentDetails")).get("relatedPlaylists"))
+        uploads = text_or_none(playlists.get("uploads"))
         if not uploads:
             return {}
         videos: list[str] = []
         params = {"part": "contentDetails", "playlistId": uploads, "maxResults": IDS_PER_CALL}
         try:
             for page in self.pages("playlistItems", params, "the uploads playlist", []):
-                videos += [
-                    i["contentDetails"]["videoId"] for i in page.get("items") or []
-                    if i.get("contentDetails", {}).get("videoId")
-                ]
+                for entry in json_list(page.get("items")):
+                    details = json_object(json_object(entry).get("contentDetails"))
+                    video = _video_id(details.get("videoId"))
+                    if video is not None and video not in videos:
+                        videos.append(video)
         except ResourceError:  # playlistNotFound: a channel that never uploaded anything
             return {}
         return self._video_counts(videos)
 
     def _video_counts(self, videos: list[str]) -> dict[str, int | None]:
+        """statistics.commentCount of ``videos``; None where YouTube gives none (comments off).
+
+        A video left out of the answer is gone (deleted or private) and stops being watched,
+        so an answer whose videos cannot be told apart is refused, never read as "all gone".
+        """
         counts: dict[str, int | None] = {}
         for start in range(0, len(videos), IDS_PER_CALL):
-            ids = ",".join(videos[start : start + IDS_PER_CALL])
-            for video in self.get("videos", {"part": "statistics", "id": ids}).get("items") or []:
-                value = (video.get("statistics") or {}).get("commentCount")
-                counts[video["id"]] = int(value) if str(value or "").isdigit() else None
+            asked = videos[start : start + IDS_PER_CALL]
+            answer = self.get("videos", {"part": "statistics", "id": ",".join(asked)})
+            listed = answer.get("items")
+            if not isinstance(listed, list) or not all(
+                isinstance(v, dict) and _video_id(v.get("id")) for v in listed
+            ):
+                raise SourceError(
+                    f"collector {self.name}: YouTube answered videos.list without a list of "
+                    "videos each with its id; the comment counts are read again next run"
+                )
+            for video in listed:
+                if video["id"] in asked:
+                    statistics = json_object(video.get("statistics"))
+                    counts[video["id"]] = _comment_count(statistics.get("commentCount"))
         return counts
 
 
@@ -403,6 +420,20 @@ def _reply_count(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     return int(value) if isinstance(value, str) and value.isdecimal() else 0
+
+
+def _video_id(value: Any) -> str | None:
+    """A video id the cursor can keep (text, no NUL, not too long), else None."""
+    return value if isinstance(value, str) and source_id_problem(value) is None else None
+
+
+def _comment_count(value: Any) -> int | None:
+    """``statistics.commentCount``, a string of digits in the API; else unknown (None)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)
+    if type(value) is int and 0 <= value < 2**63:
+        return value
+    return None
 
 
 def _item(comment: dict[str, Any], meta: dict[str, Any]) -> RawItem:

@@ -299,3 +299,101 @@ def fuzz_pages(run: tuple[str, list[tuple[int, bytes]]]) -> None:
 def test_generated_api_pages_give_items_or_a_collector_error(figures) -> None:  # type: ignore[no-untyped-def]
     fuzz_pages()
     report(figures, "social API pages")
+
+
+# --- YouTube's comment counts -----------------------------------------------------------------
+# A sweep starts with the counts: channels.list (the uploads playlist), playlistItems.list
+# (its videos, paged) and videos.list?part=statistics, shaped as
+# https://developers.google.com/youtube/v3/docs/videos/list and /docs/videos#resource show:
+# statistics.commentCount is a string of digits, missing when comments are off.
+
+COUNTS = st.one_of(
+    st.integers(0, 10**6).map(str), st.integers(0, 10**6).map(str),
+    st.sampled_from(["", "-3", "1e3", "3.0", " 3", "²", "٣", "0x10", "9" * 5000, "NaN"]),
+    st.integers(-(2**70), 2**70), st.booleans(), st.none(), ANY_JSON,
+)
+VIDEO_IDS = st.sampled_from(["vid1", "vid2", "vid3"]) | IDS
+VIDEO = json_object({
+    "kind": st.just("youtube#video"), "id": VIDEO_IDS,
+    "statistics": json_object({"viewCount": st.just("12"), "commentCount": COUNTS}),
+})
+VIDEO_PAGE = json_object({"kind": st.just("youtube#videoListResponse"), "items": st.lists(VIDEO, max_size=4),
+                          "nextPageToken": st.sampled_from(["T1", "T2"])})
+PLAYLIST_PAGE = json_object({
+    "items": st.lists(json_object({"contentDetails": json_object({"videoId": VIDEO_IDS})}), max_size=4),
+    "nextPageToken": st.sampled_from(["T1", "T2"]),
+})
+CHANNEL = json_object({"items": st.lists(json_object({"contentDetails": json_object({
+    "relatedPlaylists": json_object({"uploads": st.just("UU1")})})}), max_size=2)})
+# A cursor whose sweep is due: vid1 and vid2 tracked, their counts read again.
+SWEEP_CURSOR = {
+    "watermark": "2026-11-02T01:00:00+00:00", "counted": "2026-11-01T00:00:00+00:00",
+    "videos": {"vid1": 3, "vid2": None},
+    "threads": {"t1": ["vid1", 0, "x", 1_793_000_000], "t2": ["vid2", 0, "x", 1_793_000_000]},
+}
+
+
+@st.composite
+def count_answers(draw) -> dict[str, list[tuple[int, bytes]]]:
+    """The answers of each counts endpoint, in turn; the listings after them are empty."""
+    return {
+        "/channels": draw(st.lists(responses_of(CHANNEL), min_size=1, max_size=1)),
+        "/playlistItems": draw(st.lists(responses_of(PLAYLIST_PAGE), max_size=3)),
+        "/videos": draw(st.lists(responses_of(VIDEO_PAGE), min_size=1, max_size=2)),
+    }
+
+
+def serve_counts(answers: dict[str, list[tuple[int, bytes]]]) -> Callable[[Any], tuple[int, dict, bytes]]:
+    def answer(request: Any) -> tuple[int, dict, bytes]:
+        path = request.path_url.split("?", 1)[0]
+        for suffix, queue in answers.items():
+            if path.endswith(suffix) and queue:
+                status, body = queue.pop(0)
+                return status, {}, body
+        return 200, {}, json.dumps(END).encode()
+
+    return answer
+
+
+def check_counts(answers: dict[str, list[tuple[int, bytes]]], sweep: bool) -> None:
+    """The collector's run: batches whose cursor keeps only counts it could read, or a
+    CollectorError's sentence."""
+    collector = build("youtube")
+    queues = {path: list(queue) for path, queue in answers.items()}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_callback(responses.GET, re.compile(re.escape(YOUTUBE) + ".*"), callback=serve_counts(queues))
+        try:
+            for batch in collector.fetch(SWEEP_CURSOR if sweep else None):
+                for video, count in batch.cursor["videos"].items():
+                    assert isinstance(video, str) and video, video
+                    assert count is None or (type(count) is int and count >= 0), count
+        except CollectorError as error:
+            assert str(error).strip() and "unexpected" not in str(error), error
+        finally:
+            collector.close()
+
+
+def counts_run(videos: Any, channel: Any = FIXED["/channels"], playlist: Any = FIXED["/playlistItems"]) -> dict:
+    return {"/channels": [ok(channel)], "/playlistItems": [ok(playlist)], "/videos": [ok(videos)]}
+
+
+# Crashes the fuzzer found in reading the counts, kept as regressions: each stopped every
+# sweep (or the first run) with an unexpected exception.
+@example(answers=counts_run({"items": [{"id": ["vid1"]}]}), sweep=True)  # unhashable type: 'list'
+@example(answers=counts_run({"items": [None]}), sweep=True)  # NoneType has no .get
+@example(answers=counts_run({"items": True}), sweep=True)  # bool is not iterable
+@example(answers=counts_run({"items": [{"statistics": {"commentCount": "3"}}]}), sweep=True)  # KeyError: 'id'
+@example(answers=counts_run({"items": []}, channel={"items": True}), sweep=False)  # bool not subscriptable
+@example(answers=counts_run({"items": [{"id": "vid1", "statistics": {"commentCount": "²"}}]}), sweep=True)  # int("²")
+@example(answers=counts_run({"items": [{"id": "vid1", "statistics": {"commentCount": "9" * 5000}}]}), sweep=True)
+@example(answers=counts_run({"items": []}, playlist={"items": [{"contentDetails": {"videoId": ["v"]}}]}), sweep=False)
+@fuzz_settings(ci_examples=200)
+@given(answers=count_answers(), sweep=st.booleans())
+def fuzz_counts(answers: dict[str, list[tuple[int, bytes]]], sweep: bool) -> None:
+    RUNS["YouTube count payloads"] += 1
+    check_counts(answers, sweep)
+
+
+def test_generated_count_payloads_give_counts_or_a_collector_error(figures) -> None:  # type: ignore[no-untyped-def]
+    fuzz_counts()
+    report(figures, "YouTube count payloads")
