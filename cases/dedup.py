@@ -88,8 +88,9 @@ def link_complaints(
     # sharing an identifier, and the latest few of the same name.
     stored: list[tuple[list[int], int]] = []
     for probe, keys in zip(probes, name_keys):
-        found = collect(probe.signature.keys, band_members, BUCKET_CAP, exclude=probe.record_id)
-        ids = [c.record_id for c in found.candidates[:MAX_CANDIDATES]]
+        found = collect(probe.signature.keys, band_members, BUCKET_CAP, exclude=probe.record_id,
+                        limit=MAX_CANDIDATES)
+        ids = [c.record_id for c in found.candidates]
         for k in probe.identity.keys():
             members = ident_members.get(k, ())
             if len(members) < BUCKET_CAP:
