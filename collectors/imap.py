@@ -12,10 +12,11 @@ and LOGOUT): the UIDNEXT it answers says whether a SEARCH for new UIDs is worth 
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,6 +32,13 @@ from pengaduan.normalizer.email import message_key
 from pengaduan.settings import Secret
 
 FETCH_PARTS = [b"BODY.PEEK[]", b"INTERNALDATE"]
+# INTERNALDATE as the server sent it, with its zone: imapclient's normalising converts it to
+# naive local time, which overflows at year 1 or 9999 and stops the whole FETCH.
+NORMALISE_TIMES = False
+# What IMAPClient.fetch raises on an answer it cannot read: a protocol error, and from its
+# INTERNALDATE conversion an OverflowError (a year of twenty digits) or an AttributeError
+# (a number where the date string belongs); found by tests/test_fuzz_imap.py.
+UNREADABLE_ANSWER = (IMAPClientError, OverflowError, AttributeError)
 T = TypeVar("T")
 
 
@@ -105,6 +113,7 @@ class ImapCollector(MailCollector):
         except (OSError, IMAPClientError) as exc:
             _close_quietly(client)
             raise TransientError(f"{self._where()}: login failed ({_reason(exc)}); will retry") from None
+        client.normalise_times = NORMALISE_TIMES
         self._selected = None
         return client
 
@@ -204,25 +213,16 @@ class ImapCollector(MailCollector):
             self._move(folder, chunk)
 
     def _fetch_chunk(self, folder: str, uids: list[int], uidvalidity: int) -> list[RawItem]:
-        response = self._call(lambda c: c.fetch(uids, FETCH_PARTS), folder)
-        items = []
-        for uid in uids:
-            data = response.get(uid)
-            if not data or b"BODY[]" not in data:
-                continue  # expunged between SEARCH and FETCH: nothing left to read
-            raw = bytes(data[b"BODY[]"])
-            internal = data.get(b"INTERNALDATE")
-            meta = {
-                "mailbox": f"{self.config.username}@{self.config.host}",
-                "folder": folder,
-                "uid": uid,
-                "uidvalidity": uidvalidity,
-            }
-            if isinstance(internal, datetime):
-                aware = internal if internal.tzinfo else internal.replace(tzinfo=timezone.utc)
-                meta["received"] = aware.isoformat()
-            items.append(RawItem(message_key(raw), raw, MEDIA_TYPE, meta))
-        return items
+        try:
+            response = self._call(lambda c: c.fetch(uids, FETCH_PARTS), folder)
+        except UNREADABLE_ANSWER as exc:  # a refusal, or an answer imapclient cannot parse
+            raise TransientError(
+                f"{self._where()}: {folder}: FETCH of UIDs {uids[0]}-{uids[-1]} failed "
+                f"({_reason(exc)}); will retry"
+            ) from None
+        mailbox = f"{self.config.username}@{self.config.host}"
+        meta = {"mailbox": mailbox, "folder": folder, "uidvalidity": uidvalidity}
+        return fetched_items(response, uids, meta)
 
     def _move(self, folder: str, uids: list[int]) -> None:
         target = self.config.move_processed_to
@@ -266,6 +266,48 @@ class ImapCollector(MailCollector):
                 yield from self._fetch_folder(folder, folders)
             else:
                 yield Batch([], {"folders": dict(folders)})
+
+
+def fetched_items(
+    response: Mapping[int, Mapping[bytes, Any]], uids: list[int], meta: Mapping[str, Any]
+) -> list[RawItem]:
+    """The items of a FETCH answer (as imapclient parses it) for ``uids``, in that order.
+
+    A UID the answer leaves out, or answers without BODY[], was expunged between SEARCH and
+    FETCH: there is nothing left to read. A BODY[] that is not bytes (NIL, a number) is a
+    message the server cannot give: an item quarantined with the reason, not skipped.
+    """
+    items = []
+    for uid in uids:
+        data = response.get(uid)
+        if not data or b"BODY[]" not in data:
+            continue
+        item_meta = {**meta, "uid": uid}
+        received = _received(data.get(b"INTERNALDATE"))
+        if received is not None:
+            item_meta["received"] = received
+        raw = data[b"BODY[]"]
+        if isinstance(raw, bytes):
+            items.append(RawItem(message_key(raw), raw, MEDIA_TYPE, item_meta))
+            continue
+        shown = "NIL" if raw is None else type(raw).__name__
+        folder = f"{meta.get('mailbox')} {meta.get('folder')}"
+        where = f"{folder} UIDVALIDITY {meta.get('uidvalidity')} UID {uid}"
+        key = "unreadable:" + hashlib.sha256(where.encode()).hexdigest()[:32]
+        error = f"the IMAP server answered FETCH for {where} without the message ({shown})"
+        items.append(RawItem(key, b"", MEDIA_TYPE, item_meta, error=error))
+    return items
+
+
+def _received(internal: Any) -> str | None:
+    """INTERNALDATE (parsed with normalise_times off) as ISO text; a time without a zone is
+    taken as UTC; an offset of a day or more ("+9999") is no usable time."""
+    if not isinstance(internal, datetime):
+        return None
+    try:
+        return (internal if internal.tzinfo else internal.replace(tzinfo=timezone.utc)).isoformat()
+    except ValueError:
+        return None
 
 
 class _MissingFolder(Exception):
