@@ -158,7 +158,12 @@ def write_archives(root: Path, drawn: list[tuple[str, object]]) -> tuple[list[Pa
         if form == "file":
             name, data, count = spec  # type: ignore[misc]
             path = root / f"{n}-{name}"
-            path.write_bytes(data) if data is not None else path.symlink_to("/proc/self/mem")
+            if data is not None:
+                path.write_bytes(data)
+            else:
+                # Two links to one file are one archive, read once.
+                count *= not any(p.is_symlink() for p in paths)
+                path.symlink_to("/proc/self/mem")
         else:
             entries, subs = spec  # type: ignore[misc]
             path = root / f"{n}-Maildir"
