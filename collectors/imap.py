@@ -175,7 +175,11 @@ class ImapCollector(MailCollector):
             if _is_missing_folder(exc):
                 raise _MissingFolder(folder) from None
             raise TransientError(f"{self._where()}: cannot open {folder} ({_reason(exc)})") from None
-        uidvalidity = int(status[b"UIDVALIDITY"])
+        uidvalidity, uidnext = select_numbers(status)
+        if uidvalidity is None:
+            # Without it renumbered messages look like new ones: read nothing rather than guess.
+            raise TransientError(f"{self._where()}: the server gave {folder} no usable "
+                                 f"UIDVALIDITY ({status.get(b'UIDVALIDITY')!r}); will retry")
         state = folders.get(folder)
         notes: list[str] = []
         if state is not None and state["uidvalidity"] != uidvalidity:
@@ -186,8 +190,7 @@ class ImapCollector(MailCollector):
             )
             state = None
         last_uid = state["last_uid"] if state else 0
-        uidnext = status.get(b"UIDNEXT")
-        if uidnext is not None and int(uidnext) <= last_uid + 1:
+        if uidnext is not None and uidnext <= last_uid + 1:
             # Every message in the folder has a UID below UIDNEXT (RFC 3501 §2.3.1.1): nothing
             # is new, and the idle poll of this folder costs its one SELECT.
             uids: list[int] = []
@@ -312,6 +315,23 @@ def _received(internal: Any) -> str | None:
 
 class _MissingFolder(Exception):
     pass
+
+
+def select_numbers(status: dict[bytes, object]) -> tuple[int | None, int | None]:
+    """UIDVALIDITY and UIDNEXT of a SELECT/EXAMINE answer (imapclient's dict), None where the
+    server gave none or something that is not a number: a missing UIDNEXT only costs a SEARCH."""
+    def number(key: bytes) -> int | None:
+        value = status.get(key)
+        if isinstance(value, bytes):
+            value = value.decode("ascii", "replace")
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            return None
+        try:
+            found = int(value)
+        except ValueError:
+            return None
+        return found if found >= 0 else None
+    return number(b"UIDVALIDITY"), number(b"UIDNEXT")
 
 
 def _is_missing_folder(exc: Exception) -> bool:

@@ -23,7 +23,13 @@ from imapclient.response_parser import parse_fetch_response
 
 from fuzzing import RUNS, fuzz_settings, normalize_or_quarantine, report
 from pengaduan.collectors.base import source_id_problem
-from pengaduan.collectors.imap import NORMALISE_TIMES, UNREADABLE_ANSWER, ImapCollector, fetched_items
+from pengaduan.collectors.imap import (
+    NORMALISE_TIMES,
+    UNREADABLE_ANSWER,
+    ImapCollector,
+    fetched_items,
+    select_numbers,
+)
 from test_fuzz_mail import raw_mails
 
 META = {"mailbox": "dinsos@mail.test", "folder": "INBOX", "uidvalidity": 1_700_000_000}
@@ -121,3 +127,23 @@ def fuzz_fetch(answer: tuple[list[object], list[int]]) -> None:
 def test_generated_fetch_answers_give_items_or_a_transient_error(figures) -> None:  # type: ignore[no-untyped-def]
     fuzz_fetch()
     report(figures, "IMAP FETCH answers")
+
+
+SELECT_VALUES = st.one_of(st.none(), st.integers(-5, 2**64), st.binary(max_size=12),
+                          st.text(max_size=12), st.booleans(), st.lists(st.integers(), max_size=2))
+
+
+@fuzz_settings(ci_examples=200)
+@given(status=st.dictionaries(st.sampled_from([b"UIDVALIDITY", b"UIDNEXT", b"EXISTS", b"FLAGS"]),
+                              SELECT_VALUES))
+@example(status={})  # a server that leaves UIDVALIDITY out of its SELECT answer
+@example(status={b"UIDVALIDITY": b"abc", b"UIDNEXT": b"-1"})
+def test_a_select_answer_gives_numbers_or_none(status: dict) -> None:
+    """What imapclient hands back for SELECT/EXAMINE, however odd: UIDVALIDITY and UIDNEXT are
+    numbers ≥ 0 or None (the collector then retries the folder, or searches), never a crash."""
+    found = select_numbers(status)
+    for key, value in zip((b"UIDVALIDITY", b"UIDNEXT"), found):
+        assert value is None or (isinstance(value, int) and value >= 0)
+        if isinstance(status.get(key), int) and not isinstance(status.get(key), bool) \
+                and status[key] >= 0:
+            assert value == status[key]
