@@ -68,9 +68,16 @@ class MailArchiveCollector(MailCollector):
 
 
 def archive_key(path: Path) -> str:
-    """Which archive this is: a changed file (new mail appended) is read again."""
+    """Which archive this is: a changed file (new mail appended) is read again, and so is a
+    Maildir whose new/ or cur/ changed (its own mtime stays when mail lands there or moves
+    between them; a changed listing also restarts a half-read one from its first file, so no
+    position points at a different file). What was stored is recognised on the second read."""
     stat = path.stat()
-    return f"{path.resolve()}|{stat.st_size}|{int(stat.st_mtime)}"
+    key = f"{path.resolve()}|{stat.st_size}|{int(stat.st_mtime)}"
+    if path.is_dir():
+        key += "".join(f"|{sub}:{(path / sub).stat().st_mtime_ns}"
+                       for sub in ("new", "cur") if (path / sub).is_dir())
+    return key
 
 
 def read_archive(path: Path, start: int = 0) -> Iterator[_Message]:

@@ -92,6 +92,11 @@ def test_import_email_backfill_then_rerun_adds_nothing(
     assert "0 fetched" in capsys.readouterr().out
     assert count(store, records) == 6 and count(store, cases) == 6
     assert cli(config, "import", "email", str(tmp_path / "nope")) == 2
+    # New mail delivered into the Maildir (its new/ changes, the folder itself does not).
+    mailbox.Maildir(maildir, create=False).add(mail(7))
+    assert cli(config, "import", "email", str(box), str(maildir)) == 0
+    assert "5 fetched, 1 new" in capsys.readouterr().out
+    assert count(store, records) == 7
 
 
 def test_a_mail_seen_in_the_archive_and_the_live_mailbox_is_one_record(
