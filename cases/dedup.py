@@ -13,7 +13,9 @@ For each complaint, in batch order (so an e-mail and a comment in one batch find
    ``link_suggestions`` row when the best match is ≥ ``suggest_threshold``; a match in an
    archived case (same complainant, or a suggestion-level score) → the new case is related to
    it (``case_relations`` kind ``reopened_from``);
-4. the record's bands, keys and words are added to the index tables (same transaction).
+4. the record's bands, keys and words are added to the index tables (same transaction); a
+   bucket keeps every record and is read newest first, so a full (template) bucket still
+   finds a record's recent copies.
 
 Every statement is batched: per batch one look-up per table and one executemany per write.
 """
@@ -120,7 +122,10 @@ def link_complaints(
         ids, saturated = stored[n]
         pool: list[Probe] = [others[r] for r in ids if r in others]
         seen = {p.record_id for p in pool}
-        local = Counter(j for k in probe.signature.keys for j in local_bands.get(k, ()))
+        # A bucket's newest members only, as for stored ones: a template band the whole batch
+        # shares must not make each record count every earlier one.
+        local = Counter(j for k in probe.signature.keys
+                        for j in local_bands.get(k, ())[-BUCKET_CAP:])
         local.update(j for k in look_keys[n] for j in local_idents.get(k, ()))
         pool += [probes[j] for j, _ in local.most_common(MAX_CANDIDATES)
                  if probes[j].record_id not in seen]
@@ -165,9 +170,10 @@ def link_complaints(
                     "method": "reopened_from", "matched_record_id": other.record_id,
                     "score": match.score, "signals": match.signals}))
         for k in probe.signature.keys:
-            if len(band_members.get(k, ())) + len(local_bands[k]) < BUCKET_CAP:
-                local_bands[k].append(n)
-                band_rows.append((k, item.record_id))
+            # Every bucket takes every record: look-ups read a bucket's newest members
+            # (``SqlKeyTable.members``), so a full one keeps answering for recent records.
+            local_bands[k].append(n)
+            band_rows.append((k, item.record_id))
         for k in id_keys[n]:
             local_idents[k].append(n)
 

@@ -226,8 +226,9 @@ audit_log = Table(
 
 # --- linking (issue 5): the near-duplicate index and staff's say on it ------------------
 
-# MinHash-LSH band keys → record (cases/dedup_index.py). A bucket stops growing at a cap: a
-# band shared by that many records is boilerplate, and the cap keeps look-ups sub-linear.
+# MinHash-LSH band keys → record (cases/dedup_index.py). Every record is in each of its
+# buckets; a look-up reads a bucket's newest BUCKET_CAP rows backwards along the primary key,
+# which keeps it sub-linear however large a boilerplate band's bucket grows.
 dedup_bands = Table(
     "dedup_bands",
     metadata,
