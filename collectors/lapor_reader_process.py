@@ -15,6 +15,7 @@ to the seconds such a file takes to parse (see WORKER_MIN_BYTES).
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import pickle
 import signal
@@ -29,6 +30,8 @@ from typing import Any
 
 from pengaduan.collectors.lapor_reader import ExportFileError, ExportRow, ExportSheet, read_export
 from pengaduan.errors import PengaduanError, TransientError
+
+log = logging.getLogger("pengaduan.lapor")
 
 # From which size a file is read in a worker. Measured on the 2-core bench VM (bench/RESULTS.md,
 # `lapor_import.py`): starting the worker costs the collector 0.5-0.8 s of waiting; it saves
@@ -58,7 +61,17 @@ def open_export(
     threshold = WORKER_MIN_BYTES.get(PurePath(filename).suffix.lower())
     if threshold is None or len(data) < threshold:
         return read_export(data, filename, column_map)
-    return read_export_in_worker(data, filename, column_map, chunk_rows)
+    try:
+        return read_export_in_worker(data, filename, column_map, chunk_rows)
+    except _NoWorker as exc:
+        # A machine that cannot start one more process (a process limit, no /dev/shm) still
+        # imports, on one core: better slow than every large export stuck.
+        log.warning("LAPOR export %s read in process: no worker process (%s)", filename, exc)
+        return read_export(data, filename, column_map)
+
+
+class _NoWorker(Exception):
+    """The worker process could not be started."""
 
 
 def read_export_in_worker(
@@ -124,6 +137,9 @@ class _Worker:
         )
         try:
             self.process.start()
+        except OSError as exc:
+            receiver.close()
+            raise _NoWorker(exc.strerror or str(exc)) from None
         finally:
             # The worker's copy is then the only writing end: its death is an EOF here, and
             # the collector's death a broken pipe there.

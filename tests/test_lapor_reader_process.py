@@ -279,3 +279,21 @@ def test_the_collector_gives_the_same_batches_and_cursors_through_a_worker(
     cut = next(i for i, (_, cursor) in enumerate(here) if cursor == partial)
     assert batches(partial) == here[cut + 1:]
     assert multiprocessing.active_children() == []
+
+
+def test_a_worker_that_cannot_start_leaves_the_import_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No process can be started (a process limit): a large file is read in process, same rows."""
+    data = export(tmp_path, 30, "xlsx")
+    monkeypatch.setitem(lapor_reader_process.WORKER_MIN_BYTES, ".xlsx", 0)
+
+    def refuse(self: multiprocessing.process.BaseProcess) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.get_context("spawn").Process, "start", refuse)
+    rows, error = read_all(open_export(data, "besar.xlsx"))
+    expected, _ = read_all(read_export(data, "besar.xlsx"))
+    assert error is None and rows == expected and len(rows) == 30
+    assert "no worker process (Resource temporarily unavailable)" in caplog.text
+    assert not multiprocessing.active_children()
