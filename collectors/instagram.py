@@ -34,9 +34,9 @@ from pengaduan.collectors.graph import (
     canonical_json,
     parse_graph_time,
     read_edge,
-    renew_hint,
     unix,
 )
+from pengaduan.collectors.graph_errors import renew_hint
 from pengaduan.errors import ConfigError
 from pengaduan.normalizer.instagram import normalize_instagram_comment
 from pengaduan.settings import Secret
