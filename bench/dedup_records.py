@@ -22,7 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "samples"))
 
-from generate_lapor import (  # noqa: E402
+from generate_lapor import make_row  # noqa: E402
+from lapor_vocabulary import (  # noqa: E402
     BANJAR,
     BIRTH_NAMES,
     CLOSINGS,
@@ -35,7 +36,6 @@ from generate_lapor import (  # noqa: E402
     SLANG,
     STYLES,
     TOPIC_WEIGHTS,
-    make_row,
 )
 
 DUPLICATE_SHARE = 0.05

@@ -49,6 +49,7 @@ import openpyxl
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = ROOT / "samples" / "generate_lapor.py"
+VOCABULARY = GENERATOR.parent / "lapor_vocabulary.py"  # its words: part of what it makes
 sys.path.insert(0, str(GENERATOR.parent))
 
 from generate_lapor import DEFAULT_TITLE_ROWS, Row, fake_rows, write_export  # noqa: E402
@@ -78,7 +79,7 @@ Format = Literal["xlsx", "csv"]
 def exports(rows: int, fmt: Format) -> tuple[Path, Path, float | None]:
     """The export and its overlap twin, from the cache when present; and generation seconds
     (None when cached). The generator's source is in the key so a changed generator re-generates."""
-    version = hashlib.sha256(GENERATOR.read_bytes()).hexdigest()[:10]
+    version = hashlib.sha256(GENERATOR.read_bytes() + VOCABULARY.read_bytes()).hexdigest()[:10]
     first = CACHE / f"lapor-{rows}-{version}.{fmt}"
     twin = CACHE / f"lapor-{rows}-{version}-overlap.{fmt}"
     if first.exists() and twin.exists():

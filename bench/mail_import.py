@@ -46,7 +46,9 @@ sys.path.insert(0, str(SAMPLES))
 # The LAPOR generator's complaint texts (PKH, BPNT, KIS, lansia, ... in Karangasem) are the
 # bodies here too, so both benchmarks read the same kind of Indonesian prose.
 import generate_lapor  # noqa: E402
-from generate_lapor import MONTHS_LONG, TOPIC_WEIGHTS, fake_phone, make_row  # noqa: E402
+from generate_lapor import fake_phone, make_row  # noqa: E402
+import lapor_vocabulary  # noqa: E402
+from lapor_vocabulary import MONTHS_LONG, TOPIC_WEIGHTS  # noqa: E402
 
 from pengaduan.collectors.mail_archive import (  # noqa: E402
     MailArchiveCollector,
@@ -255,7 +257,7 @@ def mbox_file(n: int) -> tuple[Path, float | None]:
     """The mbox, from the cache when present; and generation seconds (None when cached). The
     generators' sources are in the key so a changed generator re-generates."""
     source = "".join(inspect.getsource(f) for f in GENERATOR) + repr(MIX)
-    source += Path(generate_lapor.__file__).read_text()
+    source += Path(generate_lapor.__file__).read_text() + Path(lapor_vocabulary.__file__).read_text()
     version = hashlib.sha256(source.encode()).hexdigest()[:10]
     path = CACHE / f"mail-{n}-{version}.mbox"
     if path.exists():
