@@ -10,7 +10,6 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from pengaduan import __version__
 from pengaduan.cli import collectors, export, ops, queue, reclassify

@@ -40,8 +40,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import pytest
-
 from pengaduan.collectors.base import Batch, Collector, Cursor, RawItem
 
 
