@@ -7,7 +7,7 @@ For each complaint, in batch order (so an e-mail and a comment in one batch find
    (``dedup_identities``: identifiers, and the name in the week), stored or earlier in the
    batch;
 2. each scored by ``scoring.score_pair`` (identity, rarity-weighted text, template, window,
-   channel pair);
+   channel pair), unless it cannot change the outcome whatever its text (``_best_matches``);
 3. best open-case match ≥ ``auto_threshold`` → linked to that case, method ``duplicate``, with
    score and evidence (matched record, signals); else a case of its own, plus a
    ``link_suggestions`` row when the best match is ≥ ``suggest_threshold``; a match in an
@@ -40,13 +40,14 @@ from pengaduan.cases.scoring import (
     Probe,
     Source,
     could_matter,
-    is_template,
     pair_of,
+    person_proxy,
     probes_of,
+    score_bound,
     score_pair,
     text_score,
 )
-from pengaduan.cases.similarity import BANDS, Rarity, jaccard
+from pengaduan.cases.similarity import BANDS, Rarity
 from pengaduan.cases.status import CaseStatus
 from pengaduan.store import links as store_links
 from pengaduan.store.cases import SYSTEM
@@ -129,30 +130,7 @@ def link_complaints(
         local.update(j for k in look_keys[n] for j in local_idents.get(k, ()))
         pool += [probes[j] for j, _ in local.most_common(MAX_CANDIDATES)
                  if probes[j].record_id not in seen]
-        # A quick screen: a pair sharing no identifier, no name and few shingles cannot reach
-        # the suggestion band, so it is not scored in full; nor is a pair whose score cannot
-        # reach it whatever its words (``could_matter``: most pairs far apart in time).
-        mine = set(probe.identity.keys())
-        screened: list[tuple[Probe, Pair, float]] = []
-        for o in pool:
-            overlap = jaccard(probe.signature.shingles, o.signature.shingles)  # type: ignore[arg-type]
-            if (overlap >= SCREEN or (mine and mine & set(o.identity.keys()))
-                    or names.relation(probe.identity.person, o.identity.person)[0] == names.SAME):
-                pair = pair_of(probe, o)
-                if could_matter(pair, overlap, settings):
-                    screened.append((o, pair, overlap))
-        texts = [text_score(probe.signature, o.signature, rarity, c) for o, _, c in screened]
-        near = [o for (o, _, _), t in zip(screened, texts) if t[0] >= NEAR_IDENTICAL]
-        template = saturated >= BANDS // 2 or is_template(probe, near, settings)
-        best_open: tuple[Match, Probe] | None = None
-        best_archived: tuple[Match, Probe] | None = None
-        for (other, pair, _), text in zip(screened, texts):
-            match = score_pair(probe, other, rarity, settings, template, text, pair)
-            if other.case_status == ARCHIVED:
-                if best_archived is None or match.score > best_archived[0].score:
-                    best_archived = (match, other)
-            elif best_open is None or match.score > best_open[0].score:
-                best_open = (match, other)
+        best_open, best_archived = _best_matches(probe, pool, saturated, rarity, settings)
         if best_open and best_open[0].score >= settings.auto_threshold:
             match, other = best_open
             probe.case_id, probe.case_status = other.case_id, other.case_status
@@ -163,8 +141,7 @@ def link_complaints(
             probe.case_id, probe.case_status = pending, str(CaseStatus.DITERIMA)  # type: ignore[assignment]
             if best_open and best_open[0].score >= settings.suggest_threshold:
                 suggestions.append((n, best_open[1].case_id, best_open[0], best_open[1].record_id or 0))
-            if best_archived and (best_archived[0].identity == SAME
-                                  or best_archived[0].score >= settings.suggest_threshold):
+            if best_archived:
                 match, other = best_archived
                 relations.append((pending, other.case_id, {  # type: ignore[arg-type]
                     "method": "reopened_from", "matched_record_id": other.record_id,
@@ -212,12 +189,71 @@ def link_complaints(
     return len(opened)
 
 
+Best = tuple[Match, Probe]
+
+
+def _best_matches(probe: Probe, pool: list[Probe], saturated: int, rarity: Rarity,
+                  settings: LinkingSettings) -> tuple[Best | None, Best | None]:
+    """The best match in an open case, and the best in an archived case that relates (same
+    complainant, or a suggestion-level score), among a record's candidates.
+
+    Only what can change the outcome is scored in full: a pair that cannot reach the
+    suggestion band whatever its text (``score_bound`` at any text, a template if the record's
+    buckets already say so: a different village, another name on a template, far apart in
+    time) and shares no identifier is not; its text is read only while it may still make the
+    record a template (near-identical for ``template_people`` people), and not at all once
+    that is settled. A pair sharing no identifier, no name and few shingles is not scored
+    either: it cannot reach the suggestion band."""
+    known = saturated >= BANDS // 2
+    full: list[tuple[Probe, Pair]] = []
+    rest: list[tuple[Probe, Pair]] = []
+    for other in pool:
+        pair = pair_of(probe, other)
+        if (pair.identity == SAME
+                or score_bound(pair, 1.0, settings, known) >= settings.suggest_threshold):
+            full.append((other, pair))
+        elif not known:
+            rest.append((other, pair))
+    people = {person_proxy(probe)}
+    mine = probe.signature.shingle_set() if full or rest else frozenset()
+    scored: list[tuple[Probe, Pair, tuple[float, dict[str, Any]]]] = []
+    for other, pair in full:
+        chars = probe.signature.jaccard(other.signature, mine)
+        if ((chars >= SCREEN or pair.identity == SAME or pair.id_signals["names"] == names.SAME)
+                and could_matter(pair, chars, settings)):
+            text = text_score(probe.signature, other.signature, rarity, chars)
+            scored.append((other, pair, text))
+            if text[0] >= NEAR_IDENTICAL:
+                people.add(person_proxy(other))
+    for other, _ in rest:
+        if len(people) >= settings.template_people:
+            break
+        chars = probe.signature.jaccard(other.signature, mine)
+        if ((chars + 1) / 2 >= NEAR_IDENTICAL
+                and text_score(probe.signature, other.signature, rarity, chars)[0] >= NEAR_IDENTICAL):
+            people.add(person_proxy(other))
+    template = known or len(people) >= settings.template_people
+    best_open: Best | None = None
+    best_archived: Best | None = None
+    for other, pair, text in scored:
+        match = score_pair(probe, other, rarity, settings, template, text, pair)
+        if other.case_status != ARCHIVED:
+            if best_open is None or match.score > best_open[0].score:
+                best_open = (match, other)
+        elif ((match.identity == SAME or match.score >= settings.suggest_threshold)
+              and (best_archived is None or match.score > best_archived[0].score)):
+            best_archived = (match, other)
+    return best_open, best_archived
+
+
 # Identity and text of records recently saved or compared with, by (record id, content hash):
 # the same records come back as candidates batch after batch (a bucket's members, the latest
 # of a name), and a batch's own records are the next batches' likeliest candidates. Only an
-# accelerator: a miss reads the record again; nothing else depends on it.
+# accelerator: a miss reads the record again and builds its probe (~0.4 ms); nothing else
+# depends on it. ~5.6 KB a record (its shingles as an array, not a set): ~110 MB when full,
+# enough for the candidates of a busy quarter (the bench's 20 000 reports in three months).
 _CACHE: OrderedDict[tuple[int, str, bytes | None], tuple[Any, ...]] = OrderedDict()
-CACHE_SIZE = 5000
+CACHE_SIZE = 20000
 
 
 def _candidate_probes(conn: Connection, ids: set[int], key: bytes | None) -> dict[int, Probe]:

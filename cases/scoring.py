@@ -45,7 +45,7 @@ from pengaduan.cases import names, places
 from pengaduan.cases.dedup_index import Signature
 from pengaduan.cases.identity import CONFLICT, SAME, Identity, compare, identity_of
 from pengaduan.cases.link_settings import LinkingSettings
-from pengaduan.cases.similarity import Rarity, jaccard
+from pengaduan.cases.similarity import Rarity
 from pengaduan.normalizer.pii import PiiSpan, find_pii
 
 NEAR_IDENTICAL = 0.7
@@ -124,7 +124,7 @@ def text_score(a: Signature, b: Signature, rarity: Rarity,
                chars: float | None = None) -> tuple[float, dict[str, Any]]:
     """``chars``: the shingle Jaccard of the pair when the caller has it already."""
     if chars is None:
-        chars = jaccard(a.shingles, b.shingles)  # type: ignore[arg-type]
+        chars = a.jaccard(b)
     shared_terms = a.terms & b.terms
     shared = rarity.total(shared_terms)
     union = rarity.total(a.terms) + rarity.total(b.terms) - shared
@@ -224,11 +224,13 @@ def _decide(pair: Pair, text: float, evidence: float, settings: LinkingSettings,
     return score
 
 
-def score_bound(pair: Pair, chars: float, settings: LinkingSettings) -> float:
+def score_bound(pair: Pair, chars: float, settings: LinkingSettings, template: bool = False) -> float:
     """The most a pair whose shingle Jaccard is ``chars`` can score: its text score is at most
     (chars + 1) / 2 (``text_score``: the word Jaccard and the evidence factor are ≤ 1), and
-    ``_decide`` is monotone, so the rules at that text bound the score from above."""
-    return _decide(pair, (chars + 1) / 2, 1.0, settings, False, {})
+    ``_decide`` is monotone, so the rules at that text bound the score from above. ``chars``
+    1.0 bounds a pair whose text is not looked at; ``template``: the new record is known to be
+    a template already (a template only lowers)."""
+    return _decide(pair, (chars + 1) / 2, 1.0, settings, template, {})
 
 
 def could_matter(pair: Pair, chars: float, settings: LinkingSettings) -> bool:

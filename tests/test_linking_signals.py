@@ -1,10 +1,12 @@
-"""The name and place evidence linking weighs (cases/names.py, cases/places.py), and the bound
-that lets it skip pairs (cases/scoring.py ``could_matter``)."""
+"""The name and place evidence linking weighs (cases/names.py, cases/places.py), the bound
+that lets it skip pairs (cases/scoring.py ``could_matter``), and that skipping them changes
+no decision (cases/dedup.py ``_best_matches``)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -12,15 +14,19 @@ from pengaduan.cases import names, places
 from pengaduan.cases.identity import SAME
 from pengaduan.cases.link_settings import LinkingSettings
 from pengaduan.cases.names import block_keys, person_of
+from pengaduan.cases.dedup import SCREEN, _best_matches
 from pengaduan.cases.scoring import (
     NEAR_IDENTICAL,
+    Probe,
     could_matter,
     pair_of,
+    person_proxy,
     probe_of,
     score_bound,
     score_pair,
+    text_score,
 )
-from pengaduan.cases.similarity import Rarity, jaccard
+from pengaduan.cases.similarity import BANDS, Rarity, jaccard
 from test_linking_eval import load_set
 
 
@@ -79,12 +85,9 @@ def test_place_relation(a: str, b: str, expected: str) -> None:
     assert places.relation(places.places_of(a), places.places_of(b)) == expected
 
 
-def test_the_score_bound_holds_and_skipped_pairs_could_not_have_mattered() -> None:
-    """``could_matter`` lets linking skip scoring pairs in full. On every pair of nearby records
-    of the labelled set, shifted in time so that some are outside the window: ``score_bound``
-    is at least the pair's score (template or not); a pair it skips scores below the suggestion
-    band, is no near-identical template evidence and shares no identifier. And it must skip
-    some, or it saves nothing."""
+def _labelled_probes() -> tuple[list[Probe], Rarity]:
+    """The labelled set as probes in arrival order, shifted in time so that some pairs are
+    outside the window; every seventh in an archived case."""
     rows = sorted(load_set(), key=lambda r: r["received_at"])
     probes = []
     for n, row in enumerate(rows):
@@ -92,22 +95,86 @@ def test_the_score_bound_holds_and_skipped_pairs_could_not_have_mattered() -> No
         content = {"channel": row["channel"], "body": row["body"], "author": author,
                    "anonymous": row["channel"] == "lapor" and author.get("name") == "Anonim"}
         when = datetime.fromisoformat(row["received_at"]) + timedelta(days=3 * (n % 5))
-        probes.append(probe_of(n, content, b"nik-key", when))
-    rarity = Rarity(len(probes), Counter(t for p in probes for t in p.signature.terms))
+        status = "diarsipkan" if n % 7 == 3 else "diterima"
+        probes.append(probe_of(n, content, b"nik-key", when, case_id=n, case_status=status))
+    return probes, Rarity(len(probes), Counter(t for p in probes for t in p.signature.terms))
+
+
+def test_the_score_bound_holds_and_skipped_pairs_could_not_have_mattered() -> None:
+    """``could_matter`` lets linking skip scoring pairs in full. On every pair of nearby records
+    of the labelled set: ``score_bound`` is at least the pair's score (template or not, and
+    with the text unread, ``chars`` 1.0); a pair it skips scores below the suggestion band, is
+    no near-identical template evidence and shares no identifier. And it must skip some, or it
+    saves nothing. The exact shingle Jaccard is the one of the two shingle sets."""
+    probes, rarity = _labelled_probes()
     settings = LinkingSettings()
-    skipped = kept = 0
+    skipped = kept = unread = 0
     for i, new in enumerate(probes):
+        mine = new.signature.shingle_set()
         for old in probes[max(0, i - 40) : i]:
-            chars = jaccard(new.signature.shingles, old.signature.shingles)
+            chars = new.signature.jaccard(old.signature, mine)
+            assert chars == jaccard(mine, old.signature.shingle_set())
             pair = pair_of(new, old)
-            bound = score_bound(pair, chars, settings)
             for template in (False, True):
                 match = score_pair(new, old, rarity, settings, template)
-                assert match.score <= bound + 1e-4, (match.signals, bound)
+                assert match.score <= score_bound(pair, chars, settings, template) + 1e-4
+                unread_bound = score_bound(pair, 1.0, settings, template)
+                assert match.score <= unread_bound + 1e-4, (match.signals, unread_bound)
+                unread += unread_bound < settings.suggest_threshold and pair.identity != SAME
+            match = score_pair(new, old, rarity, settings)
             if could_matter(pair, chars, settings):
                 kept += 1
                 continue
             skipped += 1
             assert match.score < settings.suggest_threshold, match.signals
             assert match.text < NEAR_IDENTICAL and match.identity != SAME
-    assert skipped > 1000 and kept > 1000, (skipped, kept)
+    assert skipped > 1000 and kept > 1000 and unread > 1000, (skipped, kept, unread)
+
+
+def _every_pair_scored(probe: Probe, pool: list[Probe], saturated: int, rarity: Rarity,
+                       settings: LinkingSettings) -> tuple[Any, Any]:
+    """What linking decided before it skipped pairs: every candidate's text read and every
+    screened pair scored, the template rule over all of them."""
+    screened = []
+    for other in pool:
+        chars = probe.signature.jaccard(other.signature)
+        pair = pair_of(probe, other)
+        if chars >= SCREEN or pair.identity == SAME or pair.id_signals["names"] == names.SAME:
+            screened.append((other, pair, text_score(probe.signature, other.signature, rarity, chars)))
+    people = {person_proxy(probe)} | {person_proxy(o) for o, _, t in screened if t[0] >= NEAR_IDENTICAL}
+    template = saturated >= BANDS // 2 or len(people) >= settings.template_people
+    best_open = best_archived = None
+    for other, pair, text in screened:
+        match = score_pair(probe, other, rarity, settings, template, text, pair)
+        if other.case_status != "diarsipkan":
+            if best_open is None or match.score > best_open[0].score:
+                best_open = (match, other)
+        elif ((match.identity == SAME or match.score >= settings.suggest_threshold)
+              and (best_archived is None or match.score > best_archived[0].score)):
+            best_archived = (match, other)
+    return best_open, best_archived
+
+
+@pytest.mark.parametrize("saturated", [0, BANDS // 2])
+def test_linking_decides_as_if_every_pair_were_scored(saturated: int) -> None:
+    """``dedup._best_matches`` reads the text of only the pairs that can change the outcome:
+    on the labelled set (each record against the 40 before it, as a template by its buckets
+    or not), the open case it would join or suggest, with its score, and the archived case
+    it would relate to, are those of scoring every pair."""
+    probes, rarity = _labelled_probes()
+    settings = LinkingSettings()
+    decided = 0
+    for i, new in enumerate(probes):
+        pool = probes[max(0, i - 40) : i]
+        got = _best_matches(new, pool, saturated, rarity, settings)
+        want = _every_pair_scored(new, pool, saturated, rarity, settings)
+        if want[0] and want[0][0].score >= settings.suggest_threshold:
+            decided += 1
+            assert got[0] is not None
+            assert (got[0][1].record_id, got[0][0].score) == (want[0][1].record_id, want[0][0].score)
+            assert got[0][0].signals == want[0][0].signals
+        else:
+            assert got[0] is None or got[0][0].score < settings.suggest_threshold
+        assert ((got[1][1].record_id, got[1][0].score) if got[1] else None) == (
+            (want[1][1].record_id, want[1][0].score) if want[1] else None)
+    assert decided > 100, decided
