@@ -49,6 +49,10 @@ class Identity:
         return {"phone": self.phones, "email": self.emails, "nik": self.niks, "handle": self.handles}
 
     def known(self) -> bool:
+        return self._known
+
+    @cached_property
+    def _known(self) -> bool:
         return any(self.kinds().values())
 
     def keys(self) -> list[str]:
@@ -107,6 +111,9 @@ def identity_of(content: dict[str, Any], nik_key: bytes | None,
 
 def compare(a: Identity, b: Identity) -> tuple[str, dict[str, Any]]:
     """SAME / CONFLICT / UNKNOWN, with the signals: kinds shared, kinds in conflict, names."""
+    signals: dict[str, Any] = {"names": names.relation(a.person, b.person)[0]}
+    if not (a.known() and b.known()):
+        return UNKNOWN, signals
     shared: list[str] = []
     differ: list[str] = []
     theirs = b.kinds()
@@ -122,8 +129,6 @@ def compare(a: Identity, b: Identity) -> tuple[str, dict[str, Any]]:
             other = frozenset(h for h in other if h.split(":", 1)[0] in platforms)
         if values and other:
             (shared if values & other else differ).append(kind)
-    signals: dict[str, Any] = {}
-    signals["names"] = names.relation(a.person, b.person)[0]
     if shared:
         signals["identity_shared"] = shared
         return SAME, signals

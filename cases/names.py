@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 SAME = "same"
 DIFFER = "differ"
@@ -54,6 +55,18 @@ class Person:
     given: frozenset[str] = frozenset()  # given-name words of the display name
     handle: tuple[str, ...] = ()  # alphabetic parts of a handle, maybe with glued words
     orders: frozenset[int] = frozenset()  # birth-order numbers the name shows
+
+    def __post_init__(self) -> None:
+        # Hashed once: ``relation`` is cached by the pair, and linking asks it for every
+        # candidate of every record.
+        object.__setattr__(self, "_hash", hash((self.given, self.handle, self.orders)))
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined, no-any-return]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt, not restored: a string's hash differs from one process to the next.
+        return Person, (self.given, self.handle, self.orders)
 
     def known(self) -> bool:
         return bool(self.given or self.handle)
