@@ -12,17 +12,19 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Connection
 
+from pengaduan.cases.dedup import Fingerprint
 from pengaduan.cases.linking import link_saved
 from pengaduan.collectors.base import Batch, Collector, Cursor, RawItem
 from pengaduan.collectors.registry import collector_types
 from pengaduan.errors import AuthError, CollectorError, RecordError, StoreError, TransientError
 from pengaduan.normalizer.pii import mask_for_log
+from pengaduan.prepare import Prepared, normalize_item, prepare, prepared_batches
 from pengaduan.settings import CollectorSettings, Settings
 from pengaduan.store import leases as store_leases
 from pengaduan.store import quarantine as store_quarantine
@@ -73,23 +75,6 @@ class RunReport:
         return text if self.error is None else f"{text}; {self.outcome}: {self.error}"
 
 
-def normalize_item(cls: type[Collector], item: RawItem) -> Outcome:
-    """One item's fate; a failure here parks the item and never takes the batch down."""
-    if item.error:
-        return Outcome(item, reason=item.error)
-    try:
-        return Outcome(item, record=cls.normalize(item))
-    except RecordError as exc:
-        return Outcome(item, reason=exc.reason)
-    except Exception as exc:  # a normaliser bug must cost one item, not the batch
-        log.exception("normaliser %s failed on %s", cls.type, item.source_id)
-        return Outcome(
-            item,
-            reason=f"the {cls.type} normaliser failed on this item "
-            f"({type(exc).__name__}: {mask_for_log(str(exc))}); replay it after a fix",
-        )
-
-
 class Pipeline:
     def __init__(
         self,
@@ -107,13 +92,18 @@ class Pipeline:
 
     # --- one batch ---------------------------------------------------------------------
 
-    def save_batch(self, collector: Collector, batch: Batch, report: RunReport) -> None:
+    def save_batch(self, collector: Collector, batch: Batch, report: RunReport,
+                   prepared: Prepared | None = None) -> None:
+        """``prepared``: the batch's outcomes made ahead (``prepare.prepared_batches``)."""
         if not batch.items and not batch.notes and batch.cursor == report.last_cursor:
             return  # a keep-alive (IMAP IDLE) with nothing to store
-        outcomes = [normalize_item(type(collector), item) for item in batch.items]
+        if prepared is None:
+            prepared = prepare(type(collector), batch.items, self.settings.linking.nik_hash_key)
+        outcomes = prepared.outcomes
         now = self.clock()
         with self.store.transaction() as conn:
-            saved, opened = self._store_outcomes(conn, collector, outcomes, now)
+            saved, opened = self._store_outcomes(conn, collector, outcomes, now,
+                                                 prepared.fingerprints)
             store_state.save_cursor(conn, collector.name, batch.cursor, now)
             # Last, so the lease is renewed as the batch commits; a process that lost it
             # rolls the batch back here (the fence, store/leases.py).
@@ -134,7 +124,8 @@ class Pipeline:
             report.notes.append(note)
 
     def _store_outcomes(
-        self, conn: Connection, collector: Collector, outcomes: list[Outcome], now: datetime
+        self, conn: Connection, collector: Collector, outcomes: list[Outcome], now: datetime,
+        ready: Mapping[str, Fingerprint] | None = None,
     ) -> tuple[SaveResult, int]:
         """Inside the caller's transaction: attachments, raw items, records, case links."""
         outcomes, contents = self._attachments(type(collector), outcomes)
@@ -146,7 +137,7 @@ class Pipeline:
             store_leases.lock_linking(conn)
         opened = link_saved(
             conn, collector.channel, saved, self.settings.calendar,
-            self.settings.due_working_days, now, linking=self.settings.linking,
+            self.settings.due_working_days, now, linking=self.settings.linking, ready=ready,
         )
         return saved, opened
 
@@ -229,11 +220,14 @@ class Pipeline:
             state = store_state.load_state(conn, collector.name)
         cursor = state.cursor if state else None
         batches: Iterator[Batch] = iter(())
+        prepared: Iterator[tuple[Batch, Prepared]] = iter(())
         health, retry_at = store_state.HEALTHY, None
         try:
             batches = iter((fetch or collector.fetch)(cursor))
-            for batch in batches:
-                self.save_batch(collector, batch, report)
+            prepared = prepared_batches(type(collector), batches, self.settings.linking.nik_hash_key,
+                                        ahead=collector.ahead)
+            for batch, made in prepared:
+                self.save_batch(collector, batch, report, made)
                 if progress:
                     progress(len(batch.items))
                 if self.stop.is_set():
@@ -254,9 +248,10 @@ class Pipeline:
             report.error = f"unexpected {type(exc).__name__}: {mask_for_log(str(exc))}"
         finally:
             keeper.stop()
-            close = getattr(batches, "close", None)
-            if close:
-                close()
+            for ended in (prepared, batches):  # the worker preparing ahead, then the collector
+                close = getattr(ended, "close", None)
+                if close:
+                    close()
             collector.close()
         finished = self.clock()
         try:

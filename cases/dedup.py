@@ -23,16 +23,17 @@ Every statement is batched: per batch one look-up per table and one executemany 
 from __future__ import annotations
 
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert
 
 from pengaduan.cases import names
-from pengaduan.cases.dedup_index import BUCKET_CAP, SqlKeyTable, TermCounts, collect
-from pengaduan.cases.identity import SAME
+from pengaduan.cases.dedup_index import BUCKET_CAP, Signature, SqlKeyTable, TermCounts, collect
+from pengaduan.cases.identity import SAME, Identity
 from pengaduan.cases.link_settings import LinkingSettings
+from pengaduan.cases.places import Places
 from pengaduan.cases.scoring import (
     NEAR_IDENTICAL,
     Match,
@@ -49,9 +50,10 @@ from pengaduan.cases.scoring import (
 )
 from pengaduan.cases.similarity import BANDS, Rarity
 from pengaduan.cases.status import CaseStatus
+from pengaduan.normalizer.record import ComplaintRecord, Kind
 from pengaduan.store import links as store_links
 from pengaduan.store.cases import SYSTEM
-from pengaduan.store.ingest import SavedRecord
+from pengaduan.store.ingest import SavedRecord, content_digest
 from pengaduan.store.schema import audit_log, case_links, dedup_bands, dedup_identities
 
 MAX_CANDIDATES = 12
@@ -67,17 +69,49 @@ class _Pending:
         self.index = index
 
 
+# What linking reads of a record's content: its channel, identity, text signature and places.
+Fingerprint = tuple[str, Identity, Signature, Places]
+
+
+def fingerprints(records: Iterable[ComplaintRecord], nik_key: bytes | None) -> dict[str, Fingerprint]:
+    """The fingerprints of complaints, by the content digest the store will give each: made
+    ahead of the batch's transaction (``prepare.py``, in a second process for a long run).
+    Only complaints: nothing else is linked by its text."""
+    found: dict[str, Fingerprint] = {}
+    complaints = [r for r in records if r.kind is Kind.COMPLAINT]
+    contents = [r.content() for r in complaints]
+    probes = probes_of([Source(None, c, r.received_at) for r, c in zip(complaints, contents)], nik_key)
+    for content, probe in zip(contents, probes):
+        found[content_digest(content)] = (probe.channel, probe.identity, probe.signature, probe.places)
+    return found
+
+
+def _batch_probes(items: list[SavedRecord], key: bytes | None,
+                  ready: Mapping[str, Fingerprint]) -> list[Probe]:
+    """The batch's probes: from the fingerprints made ahead, the others made here."""
+    built = iter(probes_of([Source(i.record_id, i.record.content(), i.record.received_at)
+                            for i in items if i.digest not in ready], key))
+    probes = []
+    for i in items:
+        found = ready.get(i.digest)
+        probes.append(next(built) if found is None else Probe(
+            i.record_id, found[0], i.record.received_at, found[1], found[2], places=found[3]))
+    return probes
+
+
 def link_complaints(
     conn: Connection,
     items: list[SavedRecord],
     settings: LinkingSettings,
     open_for: Callable[[list[SavedRecord]], list[int]],
     now: datetime,
+    ready: Mapping[str, Fingerprint] | None = None,
 ) -> int:
+    """``ready``: fingerprints made ahead (``fingerprints``), by content digest."""
     if not items:
         return 0
     key = settings.nik_hash_key
-    probes = probes_of([Source(i.record_id, i.record.content(), i.record.received_at) for i in items], key)
+    probes = _batch_probes(items, key, ready or {})
     bands = SqlKeyTable(conn, dedup_bands, "band_key")
     idents = SqlKeyTable(conn, dedup_identities, "key")
     # Complainant keys: identifiers, and the name in the week (looked up in the weeks around).
@@ -207,7 +241,11 @@ def _best_matches(probe: Probe, pool: list[Probe], saturated: int, rarity: Rarit
     known = saturated >= BANDS // 2
     full: list[tuple[Probe, Pair]] = []
     rest: list[tuple[Probe, Pair]] = []
+    person, mine_keys = probe.identity.person, set(probe.identity.keys())
     for other in pool:
+        if (known and names.relation(person, other.identity.person)[0] != names.SAME
+                and mine_keys.isdisjoint(other.identity.keys())):
+            continue  # on a template another name, sharing no identifier, stays below it
         pair = pair_of(probe, other)
         if (pair.identity == SAME
                 or score_bound(pair, 1.0, settings, known) >= settings.suggest_threshold):

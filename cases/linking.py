@@ -8,8 +8,10 @@ Tracking ID it cites ("#9301187", "nomor laporan 9301187", "no. tracking 9301187
 case is archived a new case opens that links back to it. A record that is not a complaint
 opens none. A record that turns confidential restricts its case.
 
-Entry point: ``link_saved(conn, channel, saved, calendar, due_working_days, now, linking=None)``
-(``linking``: the ``[linking]`` settings; None means their defaults).
+Entry point: ``link_saved(conn, channel, saved, calendar, due_working_days, now, linking=None,
+ready=None)``
+(``linking``: the ``[linking]`` settings, None meaning their defaults; ``ready``: fingerprints
+made ahead, by content digest).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from pengaduan.cases.dedup import link_complaints
+from pengaduan.cases.dedup import Fingerprint, link_complaints
 from pengaduan.cases.link_settings import LinkingSettings
 
 from pengaduan.cases.calendar import OfficeCalendar
@@ -64,8 +66,10 @@ def link_saved(
     due_working_days: int,
     now: datetime,
     linking: LinkingSettings | None = None,
+    ready: Mapping[str, Fingerprint] | None = None,
 ) -> int:
-    """Attach every new or changed record to a case; returns how many cases were opened."""
+    """Attach every new or changed record to a case; returns how many cases were opened.
+    ``ready``: the fingerprints of complaints made ahead (``dedup.fingerprints``)."""
     linking = linking or LinkingSettings()
 
     def open_for(items: list[SavedRecord]) -> list[int]:
@@ -111,12 +115,12 @@ def link_saved(
             restricted.append((case_id, case_title(item.record)))
     store_cases.restrict_cases(conn, restricted, now)
     # Complaints first, so a follow-up fetched in the same batch finds its thread's case.
-    opened = link_complaints(conn, complaints, linking, open_for, now)
+    opened = link_complaints(conn, complaints, linking, open_for, now, ready)
     # After the batch's complaints have cases, so a citation of a report in this batch resolves.
     unresolved = []
     for item in citing:
         (threaded if thread_case(conn, channel, item.record) else unresolved).append(item)
-    opened += link_complaints(conn, unresolved, linking, open_for, now)
+    opened += link_complaints(conn, unresolved, linking, open_for, now, ready)
     for item in threaded:
         found = thread_case(conn, channel, item.record)
         if found is None:

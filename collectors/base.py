@@ -72,6 +72,10 @@ class Collector(ABC):
     # Records are keyed by (key_space, source_id). None: the instance name. Types whose ids
     # are global (an e-mail Message-ID) share one, so two mailboxes make one record of a mail.
     key_space: ClassVar[str | None] = None
+    # True when fetching the next batch never waits for new data (a file, an archive): the
+    # pipeline may then read it while storing the one before, and prepare it in a second
+    # process (prepare.py). Not for a source that may block for new data (IMAP IDLE).
+    ahead: ClassVar[bool] = False
 
     def __init__(self, name: str, config: Any):
         self.name = name

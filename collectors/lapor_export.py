@@ -48,6 +48,7 @@ class LaporExportCollector(Collector):
     channel = "lapor"
     Config = LaporExportConfig
     default_interval = "1m"
+    ahead = True  # files: the next batch never waits for new data
     normalize = staticmethod(normalize_lapor_row)
 
     config: LaporExportConfig

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import pickle
 import signal
 import time
@@ -48,6 +49,9 @@ CHUNK_ROWS = 1000
 # carry no <dimension>). Nothing for this long while it lives means stuck, not slow.
 STALL_SECONDS = 600.0
 _POLL_SECONDS = 1.0
+# Niceness of the worker: it only has to stay one chunk ahead of the collector, which does the
+# heavier work (storing, linking) and should not share its core with it when both are busy.
+NICE = 10
 _JOIN_SECONDS = 10.0
 
 
@@ -224,6 +228,7 @@ def _work(
     # which would otherwise print a KeyboardInterrupt traceback of its own. SIGTERM keeps its
     # default: multiprocessing ends its children with it when the collector's process exits.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(NICE)  # a helper: when the cores are busy, the process it feeds goes first
     try:
         for message in _messages(data, filename, column_map, chunk_rows):
             conn.send(message)

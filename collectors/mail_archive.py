@@ -41,6 +41,7 @@ class MailArchiveCollector(MailCollector):
     type = "mail_archive"
     Config = MailArchiveConfig
     default_interval = "1h"
+    ahead = True  # files: the next batch never waits for new data
 
     config: MailArchiveConfig
 

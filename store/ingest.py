@@ -56,6 +56,11 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def content_digest(content: dict[str, Any]) -> str:
+    """A record content's ``content_sha256``."""
+    return sha256(canonical_json(content))
+
+
 @contextmanager
 def planned_per_call(conn: Connection) -> Iterator[None]:
     """Run the statements inside unprepared, so PostgreSQL plans each for its actual values.
@@ -205,7 +210,7 @@ def _save_round(
         record = _keep_staff_decisions(record, current)
         content = record.content()
         revisions.append(_revision_row(current, now))
-        digest = sha256(canonical_json(content))
+        digest = content_digest(content)
         changes.append(_change_row(current, record, content, digest, raw_id, now))
         result.updated.append(SavedRecord(current["id"], record, current["content"], digest))
     if changes:
@@ -237,7 +242,7 @@ def _split(pending: Pending, existing: dict[str, dict], result: SaveResult) -> t
 
 
 def _digest(record: ComplaintRecord) -> str:
-    return sha256(canonical_json(record.content()))
+    return content_digest(record.content())
 
 
 def _insert_new(
@@ -251,7 +256,7 @@ def _insert_new(
     digests = {}
     for record, raw_id in new:
         content = record.content()
-        digests[record.source_id] = sha256(canonical_json(content))
+        digests[record.source_id] = content_digest(content)
         rows.append(_record_row(key_space, record, content, digests[record.source_id],
                                 raw_id, now, 1))
     # Matched by source id (unique in a round), so the rows may come back in any order and

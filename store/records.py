@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from pengaduan.normalizer.record import STAFF_DECISION, Kind
-from pengaduan.store.ingest import canonical_json, sha256
+from pengaduan.store.ingest import content_digest
 from pengaduan.store.schema import records
 
 
@@ -30,7 +30,7 @@ def set_kind(conn: Connection, record_id: int, kind: Kind, now: datetime) -> dic
             kind=str(kind),
             kind_override=str(kind),
             content=content,
-            content_sha256=sha256(canonical_json(content)),
+            content_sha256=content_digest(content),
             updated_at=now,
         )
     )

@@ -28,7 +28,8 @@ from sqlalchemy import create_engine, func, select, text
 
 from helpers import ROOT, ListCollector, ListConfig, make_settings  # noqa: I001  (samples/ on sys.path)
 from generate_lapor import fake_rows, write_export
-from pengaduan.pipeline import Pipeline, RunReport, normalize_item
+from pengaduan.pipeline import Pipeline, RunReport
+from pengaduan.prepare import normalize_item
 from pengaduan.settings import load_settings
 from pengaduan.store import state as store_state
 from pengaduan.store.db import Store
