@@ -83,7 +83,7 @@ def prepare(cls: type[Collector], items: list[RawItem], nik_key: bytes | None) -
 def prepared_batches(cls: type[Collector], batches: Iterable[Batch], nik_key: bytes | None,
                      ahead: bool = False) -> Iterator[tuple[Batch, Prepared]]:
     worker: _Worker | None = None
-    large = 0
+    tried = False  # a worker is started once a run: one that failed or died is not retried
     sent: deque[Batch] = deque()  # with a worker: sent to it, one batch ahead of the caller
 
     def gone(exc: Exception) -> None:
@@ -115,9 +115,9 @@ def prepared_batches(cls: type[Collector], batches: Iterable[Batch], nik_key: by
                 while sent:
                     yield received()
                 raise
-            large += len(batch.items) >= AHEAD_MIN_ITEMS
-            if ahead and large == 1 and worker is None and not sent:
+            if ahead and not tried and len(batch.items) >= AHEAD_MIN_ITEMS:
                 # Started now, it gets ready while this batch is prepared and stored here.
+                tried = True
                 worker = _Worker.start(cls)
                 yield batch, prepare(cls, batch.items, nik_key)
                 continue

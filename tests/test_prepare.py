@@ -79,11 +79,31 @@ def test_a_worker_that_dies_costs_only_speed(tmp_path: Path, caplog: pytest.LogC
             if len(got) == 2:
                 (worker,) = workers()
                 os.kill(worker.pid, signal.SIGKILL)  # type: ignore[arg-type]
+            elif len(got) > 3:
+                assert not workers()  # not started again
     assert [b for b, _ in got] == made
     for batch, prepared in got:
         same(prepared, prepare(LaporExportCollector, batch.items, KEY))
     assert "preparing lapor_export in process from now on: the worker ended" in caplog.text
     assert not workers()
+
+
+def test_no_worker_to_start_means_prepared_in_process_and_asked_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    tries = []
+
+    def refuse(self: object) -> None:
+        tries.append(self)
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.get_context("spawn").Process, "start", refuse)
+    made = batches(tmp_path, 1000, 200)
+    with caplog.at_level(logging.WARNING, "pengaduan.pipeline"):
+        got = list(prepared_batches(LaporExportCollector, made, KEY, ahead=True))
+    assert [b for b, _ in got] == made and len(tries) == 1
+    for batch, prepared in got:
+        same(prepared, prepare(LaporExportCollector, batch.items, KEY))
+    assert "preparing lapor_export in process: no worker (" in caplog.text
 
 
 def test_a_batch_that_cannot_be_sent_is_prepared_in_process(tmp_path: Path,
