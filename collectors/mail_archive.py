@@ -35,6 +35,7 @@ class _Message:
     received: datetime | None
     position: int  # index inside its archive, for resuming
     error: str | None = None  # why the file could not be read (raw is then empty)
+    file: Path | None = None  # the file that could not be read
 
 
 class MailArchiveCollector(MailCollector):
@@ -47,6 +48,24 @@ class MailArchiveCollector(MailCollector):
 
     def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
         return self.fetch_paths(self.config.paths, cursor)
+
+    def expand(self, item: RawItem) -> list[RawItem] | None:
+        """A file that could not be read (quarantined with the OS's reason) is read again:
+        its message, or an mbox's messages, as they would have been imported."""
+        if item.error is None or "file" not in item.meta:
+            return None
+        archive, file = Path(item.meta["archive"]), Path(item.meta["file"])
+        if archive.is_dir():  # one message file of a Maildir
+            messages: Iterable[_Message] = [_read_file(file, item.meta.get("position", 0))]
+        else:
+            messages = read_archive(file)
+        try:
+            return [_item(archive, message) for message in messages]
+        except OSError as exc:  # an mbox that went away between its first bytes and the rest
+            error = _unreadable(file, exc)
+        except SourceError as exc:  # a folder now, and not a Maildir
+            error = str(exc)
+        return [_item(archive, _Message(b"", None, 0, error, file))]
 
     def fetch_paths(self, paths: Iterable[Path], cursor: Cursor | None) -> Iterator[Batch]:
         done: dict[str, bool] = dict((cursor or {}).get("done", {}))
@@ -118,7 +137,11 @@ def _read_file(file: Path, position: int) -> _Message:
     try:
         return _Message(file.read_bytes(), _mtime(file), position)
     except OSError as exc:
-        return _Message(b"", None, position, f"{_shown(file)} could not be read ({exc.strerror or exc})")
+        return _Message(b"", None, position, _unreadable(file, exc), file)
+
+
+def _unreadable(file: Path, exc: OSError) -> str:
+    return f"{_shown(file)} could not be read ({exc.strerror or exc})"
 
 
 def _mbox(path: Path, start: int) -> Iterator[_Message]:
@@ -175,6 +198,8 @@ def _item(path: Path, message: _Message) -> RawItem:
     if message.received is not None:
         meta["received"] = message.received.isoformat()
     if message.error is not None:
+        if message.file is not None:  # to read it again on a replay (``expand``)
+            meta["file"] = _shown(message.file)
         key = "unreadable:" + hashlib.sha256(message.error.encode()).hexdigest()[:32]
         return RawItem(key, b"", MEDIA_TYPE, meta, error=message.error)
     return RawItem(message_key(message.raw), message.raw, MEDIA_TYPE, meta)

@@ -177,3 +177,30 @@ def test_a_reply_quoting_our_case_number_joins_that_case(store: Store, tmp_path:
     evidence = [e for _, m, e in links if m == "follow_up"]
     assert {"case_number": f"PGD-2026-{case_id:06d}"} in evidence
     assert {"references": "m1@example.id"} in evidence
+
+
+def test_a_file_that_could_not_be_read_is_replayed_once_it_can_be(
+    config: Path, store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Maildir message file and an mbox the OS would not read (EIO, even for root: a link
+    to /proc/self/mem) are quarantined with the reason; once readable, a replay imports them."""
+    maildir = write_maildir(tmp_path / "Maildir", [mail(1)])
+    broken = maildir / "cur" / "1700000000.M1P2.host:2,S"
+    broken.symlink_to("/proc/self/mem")
+    box = tmp_path / "2024.mbox"
+    box.symlink_to("/proc/self/mem")
+    assert cli(config, "import", "email", str(maildir), str(box)) == 0
+    out = capsys.readouterr().out
+    assert "3 fetched, 1 new" in out and "2 quarantined" in out, out
+    assert cli(config, "quarantine", "replay") == 1  # still unreadable: still failing
+    assert capsys.readouterr().out.count("could not be read (Input/output error)") == 2
+    broken.unlink()
+    broken.write_bytes(mail(2))
+    box.unlink()
+    write_mbox(box, [mail(3), mail(4), mail(1)])  # m1 is the Maildir's: one record
+    assert cli(config, "quarantine", "replay") == 0
+    out = capsys.readouterr().out
+    assert "still failing" not in out and "skipped" not in out, out
+    assert count(store, records) == 4 and count(store, cases) == 4
+    assert cli(config, "quarantine", "list") == 0
+    assert "could not be read" not in capsys.readouterr().out
