@@ -224,10 +224,16 @@ class Pipeline:
         health, retry_at = store_state.HEALTHY, None
         try:
             batches = iter((fetch or collector.fetch)(cursor))
+            # Whether the last batch with items had new or changed records: a re-read of
+            # what is stored needs no fingerprints for linking made ahead.
+            linked = [True]
             prepared = prepared_batches(type(collector), batches, self.settings.linking.nik_hash_key,
-                                        ahead=collector.ahead)
+                                        ahead=collector.ahead, linking=lambda: linked[0])
             for batch, made in prepared:
+                before = report.new + report.updated
                 self.save_batch(collector, batch, report, made)
+                if batch.items:
+                    linked[0] = report.new + report.updated > before
                 if progress:
                     progress(len(batch.items))
                 if self.stop.is_set():

@@ -33,7 +33,7 @@ import multiprocessing
 import os
 import pickle
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -75,13 +75,21 @@ def normalize_item(cls: type[Collector], item: RawItem) -> Outcome:
         )
 
 
-def prepare(cls: type[Collector], items: list[RawItem], nik_key: bytes | None) -> Prepared:
+def prepare(cls: type[Collector], items: list[RawItem], nik_key: bytes | None,
+            fingerprint: bool = True) -> Prepared:
+    """``fingerprint`` False: the outcomes only (linking makes what it needs itself)."""
     outcomes = [normalize_item(cls, item) for item in items]
+    if not fingerprint:
+        return Prepared(outcomes)
     return Prepared(outcomes, fingerprints([o.record for o in outcomes if o.record], nik_key))
 
 
 def prepared_batches(cls: type[Collector], batches: Iterable[Batch], nik_key: bytes | None,
-                     ahead: bool = False) -> Iterator[tuple[Batch, Prepared]]:
+                     ahead: bool = False, linking: Callable[[], bool] = lambda: True,
+                     ) -> Iterator[tuple[Batch, Prepared]]:
+    """``linking``: asked as each batch is prepared, whether the batches stored so far were
+    linked (had new or changed records): a re-read of what is stored (an overlapping export)
+    links nothing, and its fingerprints would be made for nothing."""
     worker: _Worker | None = None
     tried = False  # a worker is started once a run: one that failed or died is not retried
     sent: deque[Batch] = deque()  # with a worker: sent to it, one batch ahead of the caller
@@ -100,7 +108,7 @@ def prepared_batches(cls: type[Collector], batches: Iterable[Batch], nik_key: by
                 return batch, worker.receive()
             except _WorkerGone as exc:
                 gone(exc)
-        return batch, prepare(cls, batch.items, nik_key)
+        return batch, prepare(cls, batch.items, nik_key, linking())
 
     iterator = iter(batches)
     try:
@@ -119,12 +127,12 @@ def prepared_batches(cls: type[Collector], batches: Iterable[Batch], nik_key: by
                 # Started now, it gets ready while this batch is prepared and stored here.
                 tried = True
                 worker = _Worker.start(cls)
-                yield batch, prepare(cls, batch.items, nik_key)
+                yield batch, prepare(cls, batch.items, nik_key, linking())
                 continue
             sent.append(batch)
             if worker is not None:
                 try:
-                    worker.send(batch.items, nik_key)
+                    worker.send(batch.items, nik_key, linking())
                 except _WorkerGone as exc:
                     gone(exc)
             while len(sent) > (1 if worker is not None else 0):
@@ -165,9 +173,9 @@ class _Worker:
             theirs.close()
         return cls(process, mine)
 
-    def send(self, items: list[RawItem], nik_key: bytes | None) -> None:
+    def send(self, items: list[RawItem], nik_key: bytes | None, fingerprint: bool) -> None:
         try:
-            self.conn.send((items, nik_key))
+            self.conn.send((items, nik_key, fingerprint))
         except OSError as exc:
             raise self._ended(exc) from None
         except (pickle.PicklingError, AttributeError, TypeError) as exc:
@@ -220,9 +228,9 @@ def _work(conn: Connection, collector: type[Collector]) -> None:
     threading.Thread(target=read, daemon=True).start()
     try:
         while (message := inbox.get()) is not None:
-            items, nik_key = message
+            items, nik_key, fingerprint = message
             try:
-                answer: Prepared | str = prepare(collector, items, nik_key)
+                answer: Prepared | str = prepare(collector, items, nik_key, fingerprint)
             except Exception as exc:  # normalize_item contains a normaliser's failures
                 answer = f"preparing failed ({type(exc).__name__}: {mask_for_log(str(exc))})"
             conn.send(answer)

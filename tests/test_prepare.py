@@ -63,6 +63,19 @@ def test_ahead_a_worker_prepares_what_the_process_would_in_order(tmp_path: Path)
     assert not workers()
 
 
+def test_no_fingerprints_while_nothing_is_linked(tmp_path: Path) -> None:
+    """An overlapping export re-read: its rows are stored already, nothing will be linked."""
+    made = batches(tmp_path, 800, 200)
+    linked = [True]
+    got = []
+    for batch, prepared in prepared_batches(LaporExportCollector, made, KEY, ahead=True,
+                                            linking=lambda: linked[0]):
+        got.append(prepared)
+        linked[0] = False  # as if every batch so far were unchanged
+    assert got[0].fingerprints  # before anything was stored
+    assert all(not p.fingerprints for p in got[1:]) and all(p.outcomes for p in got[1:-1])
+
+
 def test_small_batches_or_a_collector_that_may_wait_get_no_worker(tmp_path: Path) -> None:
     for made, ahead in ((batches(tmp_path, 300, 100), True), (batches(tmp_path, 600, 300), False)):
         for batch, prepared in prepared_batches(LaporExportCollector, made, KEY, ahead=ahead):
