@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
@@ -329,18 +330,28 @@ def collect(keys: Iterable[int | str], members: Mapping[int | str, Sequence[int]
     stronger, evidence: candidates come most shared non-full buckets first, then most shared
     buckets, then newest. ``limit``: only that many."""
     result = QueryResult()
-    shared: Counter[int] = Counter()
-    rare: Counter[int] = Counter()
+    full: list[Sequence[int]] = []
+    rare_buckets: list[Sequence[int]] = []
     for key in keys:
-        bucket = members.get(key, ())
+        bucket = members.get(key)
+        if not bucket:
+            continue
         if len(bucket) >= cap:
             result.saturated += 1
+            full.append(bucket)
         else:
-            rare.update(bucket)  # a list: counted in C, unlike a filtering generator
-        shared.update(bucket)
+            rare_buckets.append(bucket)
+    # Counted in one pass each (Counter's C loop), not one update a bucket.
+    rare: Counter[int] = Counter(chain.from_iterable(rare_buckets))
+    shared = rare.copy()
+    shared.update(chain.from_iterable(full))
     shared.pop(exclude, None)  # type: ignore[arg-type]
-    ranked = sorted(shared, key=lambda r: (rare[r], shared[r], r), reverse=True)
-    result.candidates = [Candidate(r, shared[r], rare[r]) for r in ranked[:limit]]
+    # Ranked by (rare, shared, id) tuples made and compared in C: a template record's buckets
+    # hold hundreds of ids, and a key function called per id cost more than the rest.
+    ids = list(shared)
+    ranked = sorted(zip(map(rare.get, ids, repeat(0)), map(shared.__getitem__, ids), ids),
+                    reverse=True)
+    result.candidates = [Candidate(r, n, k) for k, n, r in ranked[:limit]]
     return result
 
 
