@@ -8,7 +8,9 @@ Public API:
   ``probes_of(sources, nik_key)`` many at once (cheaper a record).
 - ``score_pair(new, old, rarity, settings, template) -> Match`` (score in [0, 1] and the
   signals stored as the link's evidence).
-- ``is_template(new, neighbours, settings) -> bool``.
+- ``person_proxy(probe)``: who a record is from, as far as it says, for the template rule (a
+  text near-identical for ``template_people`` distinct people is a template: applied by
+  ``dedup._best_matches``, which stops reading texts once it holds).
 
 The rules (``../shared/reference/dedup.md`` §6.1, and what the labelled set in
 ``tests/data/linking_eval.jsonl`` shows about who writes what):
@@ -144,12 +146,6 @@ def person_proxy(probe: Probe) -> str:
     if person.known():
         return "name:" + " ".join(sorted(person.given | set(person.handle)))
     return f"record:{probe.record_id if probe.record_id is not None else id(probe)}"
-
-
-def is_template(new: Probe, near: list[Probe], settings: LinkingSettings) -> bool:
-    """A text near-identical for ``template_people`` distinct people is a template."""
-    people = {person_proxy(new)} | {person_proxy(p) for p in near}
-    return len(people) >= settings.template_people
 
 
 @dataclass
