@@ -73,17 +73,24 @@ class _Pending:
 Fingerprint = tuple[str, Identity, Signature, Places]
 
 
+def _fingerprint(probe: Probe) -> Fingerprint:
+    return probe.channel, probe.identity, probe.signature, probe.places
+
+
+def _probe(record_id: int, found: Fingerprint, received_at: datetime,
+           case_id: int | None = None, case_status: str | None = None) -> Probe:
+    channel, identity, signature, places = found
+    return Probe(record_id, channel, received_at, identity, signature, case_id, case_status, places)
+
+
 def fingerprints(records: Iterable[ComplaintRecord], nik_key: bytes | None) -> dict[str, Fingerprint]:
     """The fingerprints of complaints, by the content digest the store will give each: made
     ahead of the batch's transaction (``prepare.py``, in a second process for a long run).
     Only complaints: nothing else is linked by its text."""
-    found: dict[str, Fingerprint] = {}
     complaints = [r for r in records if r.kind is Kind.COMPLAINT]
     contents = [r.content() for r in complaints]
     probes = probes_of([Source(None, c, r.received_at) for r, c in zip(complaints, contents)], nik_key)
-    for content, probe in zip(contents, probes):
-        found[content_digest(content)] = (probe.channel, probe.identity, probe.signature, probe.places)
-    return found
+    return {content_digest(c): _fingerprint(p) for c, p in zip(contents, probes)}
 
 
 def _batch_probes(items: list[SavedRecord], key: bytes | None,
@@ -94,8 +101,7 @@ def _batch_probes(items: list[SavedRecord], key: bytes | None,
     probes = []
     for i in items:
         found = ready.get(i.digest)
-        probes.append(next(built) if found is None else Probe(
-            i.record_id, found[0], i.record.received_at, found[1], found[2], places=found[3]))
+        probes.append(next(built) if found is None else _probe(i.record_id, found, i.record.received_at))
     return probes
 
 
@@ -290,7 +296,7 @@ def _best_matches(probe: Probe, pool: list[Probe], saturated: int, rarity: Rarit
 # accelerator: a miss reads the record again and builds its probe (~0.4 ms); nothing else
 # depends on it. ~5.6 KB a record (its shingles as an array, not a set): ~110 MB when full,
 # enough for the candidates of a busy quarter (the bench's 20 000 reports in three months).
-_CACHE: OrderedDict[tuple[int, str, bytes | None], tuple[Any, ...]] = OrderedDict()
+_CACHE: OrderedDict[tuple[int, str, bytes | None], Fingerprint] = OrderedDict()
 CACHE_SIZE = 20000
 
 
@@ -306,8 +312,7 @@ def _candidate_probes(conn: Connection, ids: set[int], key: bytes | None) -> dic
             missing.append(rid)
             continue
         _CACHE.move_to_end((rid, row["content_sha256"], key))
-        probes[rid] = Probe(rid, cached[0], row["received_at"], cached[1], cached[2],
-                            row["case_id"], row["status"], cached[3])
+        probes[rid] = _probe(rid, cached, row["received_at"], row["case_id"], row["status"])
     rows = {rid: row for rid, row in store_links.candidate_rows(conn, missing).items()
             if row["case_id"] is not None}
     built = probes_of([Source(rid, row["content"], row["received_at"], row["case_id"], row["status"])
@@ -319,7 +324,7 @@ def _candidate_probes(conn: Connection, ids: set[int], key: bytes | None) -> dic
 
 
 def _remember(record_id: int, digest: str, key: bytes | None, probe: Probe) -> None:
-    _CACHE[(record_id, digest, key)] = (probe.channel, probe.identity, probe.signature, probe.places)
+    _CACHE[(record_id, digest, key)] = _fingerprint(probe)
     if len(_CACHE) > CACHE_SIZE:
         _CACHE.popitem(last=False)
 
