@@ -240,9 +240,9 @@ def _best_matches(probe: Probe, pool: list[Probe], saturated: int, rarity: Rarit
     Only what can change the outcome is scored in full: a pair that cannot reach the
     suggestion band whatever its text (``score_bound`` at any text, a template if the record's
     buckets already say so: a different village, another name on a template, far apart in
-    time) and shares no identifier is not; its text is read only while it may still make the
-    record a template (near-identical for ``template_people`` people), and not at all once
-    that is settled. A pair sharing no identifier, no name and few shingles is not scored
+    time) and shares no identifier is not; its text is read only to tell whether the record
+    is a template (near-identical for ``template_people`` people), and not at all when that
+    is settled already. A pair sharing no identifier, no name and few shingles is not scored
     either: it cannot reach the suggestion band."""
     known = saturated >= BANDS // 2
     full: list[tuple[Probe, Pair]] = []
@@ -259,20 +259,21 @@ def _best_matches(probe: Probe, pool: list[Probe], saturated: int, rarity: Rarit
         elif not known:
             rest.append((other, pair))
     people = {person_proxy(probe)}
-    mine = probe.signature.shingle_set() if full or rest else frozenset()
     scored: list[tuple[Probe, Pair, tuple[float, dict[str, Any]]]] = []
-    for other, pair in full:
-        chars = probe.signature.jaccard(other.signature, mine)
+    for (other, pair), chars in zip(full, probe.signature.jaccards([o.signature for o, _ in full])):
         if ((chars >= SCREEN or pair.identity == SAME or pair.id_signals["names"] == names.SAME)
                 and could_matter(pair, chars, settings)):
             text = text_score(probe.signature, other.signature, rarity, chars)
             scored.append((other, pair, text))
             if text[0] >= NEAR_IDENTICAL:
                 people.add(person_proxy(other))
-    for other, _ in rest:
+    # All at once (the loop rarely stops early, and a pair costs less in a batch), unless
+    # the pairs scored in full have settled it already.
+    unsettled = rest if len(people) < settings.template_people else []
+    rest_chars = probe.signature.jaccards([o.signature for o, _ in unsettled])
+    for (other, _), chars in zip(unsettled, rest_chars):
         if len(people) >= settings.template_people:
             break
-        chars = probe.signature.jaccard(other.signature, mine)
         if ((chars + 1) / 2 >= NEAR_IDENTICAL
                 and text_score(probe.signature, other.signature, rarity, chars)[0] >= NEAR_IDENTICAL):
             people.add(person_proxy(other))

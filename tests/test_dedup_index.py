@@ -69,6 +69,24 @@ def test_a_batch_gets_the_signatures_of_its_texts_one_by_one() -> None:
     texts = [TEXT, "", "PKH", RETYPED, "abcde", "!!"]
     assert Signature.many(texts) == [Signature.of(t) for t in texts]
     assert Signature.many(texts, keys=False) == [Signature.of(t, keys=False) for t in texts]
+    for text, signature in zip(texts, Signature.many(texts)):
+        assert signature.codes.tolist() == Signature.of(text).codes.tolist() == sorted(
+            shingles(normalize_for_matching(text)))
+
+
+def test_jaccard_is_the_exact_one_of_the_shingle_sets_one_pair_or_many_at_once() -> None:
+    """Repeated words (codes repeat in a text) and texts without shingles included."""
+    texts = [TEXT, RETYPED, "", "PKH", "pkh pkh pkh belum cair belum cair", "abcde", "!!",
+             "PKH belum cair", TEXT + " " + TEXT]
+    signatures = Signature.many(texts)
+    for a, sa in zip(texts, signatures):
+        mine = shingles(normalize_for_matching(a))
+        want = [len(mine & shingles(normalize_for_matching(b))) / len(mine | shingles(normalize_for_matching(b)))
+                if mine and shingles(normalize_for_matching(b)) else 0.0 for b in texts]
+        assert sa.jaccards(signatures) == want
+        assert [sa.jaccard(sb) for sb in signatures] == want
+        assert sa.jaccards([]) == []
+    assert signatures[0].jaccard(signatures[1]) > 0.5 and signatures[0].jaccard(Signature.of(TEXT.upper())) == 1.0
 
 
 def test_band_keys_are_the_same_in_every_process() -> None:

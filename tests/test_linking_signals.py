@@ -110,10 +110,11 @@ def test_the_score_bound_holds_and_skipped_pairs_could_not_have_mattered() -> No
     settings = LinkingSettings()
     skipped = kept = unread = 0
     for i, new in enumerate(probes):
-        mine = new.signature.shingle_set()
-        for old in probes[max(0, i - 40) : i]:
-            chars = new.signature.jaccard(old.signature, mine)
-            assert chars == jaccard(mine, old.signature.shingle_set())
+        mine = frozenset(new.signature.codes.tolist())
+        olds = probes[max(0, i - 40) : i]
+        for old, chars in zip(olds, new.signature.jaccards([o.signature for o in olds])):
+            assert chars == jaccard(mine, frozenset(old.signature.codes.tolist()))
+            assert chars == new.signature.jaccard(old.signature)
             pair = pair_of(new, old)
             for template in (False, True):
                 match = score_pair(new, old, rarity, settings, template)
