@@ -105,7 +105,7 @@ def prepared_batches(cls: type[Collector], batches: Iterable[Batch], nik_key: by
         batch = sent.popleft()
         if worker is not None:
             try:
-                return batch, worker.receive()
+                return batch, worker.receive(batch.items)
             except _WorkerGone as exc:
                 gone(exc)
         return batch, prepare(cls, batch.items, nik_key, linking())
@@ -182,15 +182,17 @@ class _Worker:
             raise _WorkerGone(f"a batch could not be sent ({type(exc).__name__}: "
                               f"{mask_for_log(str(exc))})") from None
 
-    def receive(self) -> Prepared:
+    def receive(self, items: list[RawItem]) -> Prepared:
+        """The answer for ``items``, the batch sent first of those not answered yet."""
         try:
             answer = self.conn.recv()
         except (EOFError, OSError) as exc:
             raise self._ended(exc) from None
         if isinstance(answer, str):
             raise _WorkerGone(answer)
-        prepared: Prepared = answer
-        return prepared
+        fates, found = answer
+        return Prepared([Outcome(item, record, reason) for item, (record, reason) in zip(items, fates)],
+                        found)
 
     def _ended(self, exc: Exception) -> _WorkerGone:
         self.process.join(timeout=1)
@@ -230,7 +232,10 @@ def _work(conn: Connection, collector: type[Collector]) -> None:
         while (message := inbox.get()) is not None:
             items, nik_key, fingerprint = message
             try:
-                answer: Prepared | str = prepare(collector, items, nik_key, fingerprint)
+                prepared = prepare(collector, items, nik_key, fingerprint)
+                # Without the items: the pipeline has them, and they are most of the bytes.
+                answer: Any = ([(o.record, o.reason) for o in prepared.outcomes],
+                               prepared.fingerprints)
             except Exception as exc:  # normalize_item contains a normaliser's failures
                 answer = f"preparing failed ({type(exc).__name__}: {mask_for_log(str(exc))})"
             conn.send(answer)
