@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pengaduan.collectors.base import Batch, Collector, Cursor, RawItem, source_id_problem
-from pengaduan.collectors.lapor_reader import ExportFileError, ExportRow, row_payload
+from pengaduan.collectors.lapor_reader import ExportFileError, ExportRow
 from pengaduan.collectors.lapor_reader_process import open_export
 from pengaduan.errors import SourceError
 from pengaduan.normalizer.lapor import normalize_lapor_row
@@ -184,7 +184,7 @@ class LaporExportCollector(Collector):
 def _row_item(
     row: ExportRow, name: str, digest: str, first_seen: dict[str, tuple[int, bytes]]
 ) -> RawItem | None:
-    payload = row_payload(row)
+    payload = row.payload
     meta = {"file": name, "file_sha256": digest, "row": row.number}
     raw_id = row.fields.get("tracking_id", "").strip().lstrip("#").strip()
     problem = None

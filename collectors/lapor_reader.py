@@ -96,6 +96,13 @@ class ExportRow:
     number: int  # 1-based row number in the sheet, or record number in the CSV
     fields: dict[str, str]
     extra: dict[str, str] = field(default_factory=dict)
+    # ``row_payload``, made with the row: where the reader runs in a worker process, so does
+    # this JSON encoding (a tenth of the importing process's own work on a large export).
+    payload: bytes = field(default=b"", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.payload:
+            object.__setattr__(self, "payload", row_payload(self))
 
 
 @dataclass

@@ -118,8 +118,8 @@ def _rows(worker: _Worker) -> Iterator[ExportRow]:
                 return
             if message[0] == "error":
                 raise worker.error(message)
-            for number, fields, extra in message[1]:
-                yield ExportRow(number, fields, extra)
+            for number, fields, extra, payload in message[1]:
+                yield ExportRow(number, fields, extra, payload)
     finally:
         worker.stop()
 
@@ -241,13 +241,13 @@ def _work(
 def _messages(
     data: bytes, filename: str, column_map: dict[str, str], chunk_rows: int
 ) -> Iterator[tuple[Any, ...]]:
-    chunk: list[tuple[int, dict[str, str], dict[str, str]]] = []
+    chunk: list[tuple[int, dict[str, str], dict[str, str], bytes]] = []
     try:
         with read_export(data, filename, column_map) as sheet:
             yield ("layout", sheet.title_rows, sheet.header_row, sheet.columns,
                    sheet.unknown_headers)
             for row in sheet.rows:
-                chunk.append((row.number, row.fields, row.extra))
+                chunk.append((row.number, row.fields, row.extra, row.payload))
                 if len(chunk) >= chunk_rows:
                     yield ("rows", chunk)
                     chunk = []
