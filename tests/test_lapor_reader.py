@@ -32,6 +32,8 @@ SAMPLES = ROOT / "samples" / "lapor"
 @pytest.fixture(scope="module")
 def generator() -> ModuleType:
     path = ROOT / "samples" / "generate_lapor.py"
+    if str(path.parent) not in sys.path:  # its vocabulary module sits beside it
+        sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location("generate_lapor", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
