@@ -1,8 +1,8 @@
 """Read a large LAPOR! export in a worker process, so parsing overlaps with storing.
 
-openpyxl's cell parsing is most of a big workbook's read, and the import's other half
-(normalising, linking, storing) waits on the database: with the parse in a second process,
-both cores work. The worker runs ``read_export`` itself, so its rows, row numbers and errors
+Reading a big workbook (the sheet's XML, then each row's cell texts and payload JSON) is
+CPU work the import's other half (normalising, linking, storing) need not wait for: with the
+read in a second process, both cores work. The worker runs ``read_export`` itself, so its rows, row numbers and errors
 are the in-process reader's; it streams rows in chunks over a pipe to the collector.
 
 Process start method: 'spawn'. ``pengaduan serve`` runs APScheduler's worker threads, the
@@ -35,18 +35,20 @@ from pengaduan.errors import PengaduanError, TransientError
 log = logging.getLogger("pengaduan.lapor")
 
 # From which size a file is read in a worker. Measured on the 2-core bench VM (bench/RESULTS.md,
-# `lapor_import.py`): starting the worker costs the collector 0.5-0.8 s of waiting; it saves
-# the reader's own CPU, ~0.65 ms a row for the generated xlsx (~170 bytes a row), so a
-# workbook pays off from ~1 000 rows (~0.2 MB): 1 MB leaves a margin for real exports, whose
-# shared strings parse faster. CSV parsing is cheap (~42 us a row in process, of which the
-# collector still pays ~10 us unpickling the row), so a CSV pays off only from ~10 MB.
+# `lapor_import.py`): the worker's first rows come ~1-2 s after the import starts (spawning it
+# and sending it the file while the collector has nothing else to do), and it saves the
+# collector ~45 us a row of python-calamine's ~85 us (the cell texts and payload JSON; the
+# sheet's XML is read whole before the first row either way). A 20 000-row export (3.4 MB)
+# imported 3 s faster in process; from ~100 000 rows the saving outgrows the start. (With
+# openpyxl, ~0.65 ms a row, it paid from ~1 000 rows.) CSV parsing is cheap too (~42 us a row
+# in process, of which the collector still pays ~10 us unpickling the row): the same ~16 MB.
 # Smaller files stay in process. Tests and the benchmark change this mapping.
-WORKER_MIN_BYTES: dict[str, int] = {".xlsx": 1 << 20, ".csv": 16 << 20}
+WORKER_MIN_BYTES: dict[str, int] = {".xlsx": 16 << 20, ".csv": 16 << 20}
 # Rows per message when the collector does not say: the worker runs one message ahead.
 CHUNK_ROWS = 1000
-# The worker sends a chunk every chunk's parse (about a second); its longest silence is before
-# the first message, while openpyxl opens the workbook (~12 s for 100 000 generated rows, which
-# carry no <dimension>). Nothing for this long while it lives means stuck, not slow.
+# The worker sends a chunk every chunk's parse (well under a second); its longest silence is
+# before the first message, while the whole sheet is read (~5 s for 100 000 generated rows).
+# Nothing for this long while it lives means stuck, not slow.
 STALL_SECONDS = 600.0
 _POLL_SECONDS = 1.0
 # Niceness of the worker: it only has to stay one chunk ahead of the collector, which does the

@@ -290,6 +290,48 @@ def test_xlsx_numbers_dates_and_times_read_as_excel_shows_them():
     ]
 
 
+def test_xlsx_rows_give_the_payloads_the_openpyxl_reader_stored():
+    """Raw items stored before the reader moved to python-calamine came from openpyxl's cell
+    values: the same sheet must give the same payload bytes, or every row of a re-read export
+    would become a new version. Checked on assorted cells against openpyxl itself, with one
+    deliberate difference: Excel's ``_x000D_`` escape (how it writes a carriage return) is
+    decoded, where openpyxl left it in the complainant's text."""
+    wb = Workbook()
+    sheet = wb.active
+    sheet["B1"] = "Daftar Laporan"
+    sheet.merge_cells("B1:E1")  # a title over merged cells, the header below from column B
+    sheet.append([])
+    sheet.append([None, "Tracking ID", "Tanggal Laporan Masuk", "Waktu Laporan Masuk",
+                  "Nama Pelapor", "Isi Laporan Akhir", "Rating", "Lain", None, "X"])
+    for row in (
+        [None, 9165816, datetime(2026, 1, 3, 9, 15), clock(9, 15, 30), "  I Wayan\nRené ",
+         "PKH belum cair", 4.5, True, "tanpa judul", 1],
+        [None, 9165817.0, date(2026, 1, 3), "09:15", "Ni Luh", 5171234567890123, -0.1, False],
+        [None, 9165818, datetime(2026, 1, 3, 0, 0, 0, 500000), clock(0, 0), "ÄÖ 🙏",
+         9007199254740993 - 1, 1e20, 0, 1.5e-7],
+        [None, 9165819, 45000, timedelta(hours=27, minutes=3), "", 123456789012,
+         0.30000000000000004, 3.14159265358979],
+        [None, 9165820, None, None, "Kadek", "baris satu_x000D_\nbaris dua"],
+    ):
+        sheet.append(row)
+    sheet["D7"].number_format = "[h]:mm:ss"
+    sheet["G5"].number_format = "0.00%"
+    out = io.BytesIO()
+    wb.save(out)
+    data = out.getvalue()
+
+    read = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
+    by_openpyxl = [sorted(t.replace("_x000D_", "\r") for t in map(cell_text, row) if t)
+                   for row in read.iter_rows(min_row=4, values_only=True)]
+    with read_export(data, "x.xlsx") as export:
+        rows = list(export.rows)
+    assert [r.number for r in rows] == [4, 5, 6, 7, 8]
+    assert [sorted([*r.fields.values(), *r.extra.values()]) for r in rows] == by_openpyxl
+    assert rows[4].fields["isi_laporan_akhir"] == "baris satu\r\nbaris dua"
+    assert rows[0].extra == {"Lain": "TRUE", "X": "1", "column 9": "tanpa judul"}
+    assert rows[2].fields["isi_laporan_akhir"] == "9007199254740992"
+
+
 @pytest.mark.parametrize(
     "value, text",
     [
