@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, insert
@@ -165,9 +166,10 @@ def link_complaints(
         seen = {p.record_id for p in pool}
         # A bucket's newest members only, as for stored ones: a template band the whole batch
         # shares must not make each record count every earlier one.
-        local = Counter(j for k in probe.signature.keys
-                        for j in local_bands.get(k, ())[-BUCKET_CAP:])
-        local.update(j for k in look_keys[n] for j in local_idents.get(k, ()))
+        # Counted in one pass each (Counter's C loop over a chain), as in ``collect``.
+        local = Counter(chain.from_iterable([local_bands[k][-BUCKET_CAP:]
+                                             for k in probe.signature.keys if k in local_bands]))
+        local.update(chain.from_iterable([local_idents[k] for k in look_keys[n] if k in local_idents]))
         pool += [probes[j] for j, _ in local.most_common(MAX_CANDIDATES)
                  if probes[j].record_id not in seen]
         best_open, best_archived = _best_matches(probe, pool, saturated, rarity, settings)
@@ -241,8 +243,8 @@ def _best_matches(probe: Probe, pool: list[Probe], saturated: int, rarity: Rarit
     suggestion band whatever its text (``score_bound`` at any text, a template if the record's
     buckets already say so: a different village, another name on a template, far apart in
     time) and shares no identifier is not; its text is read only to tell whether the record
-    is a template (near-identical for ``template_people`` people), and not at all when that
-    is settled already. A pair sharing no identifier, no name and few shingles is not scored
+    is a template (near-identical for ``template_people`` people), and not at all when the
+    record's buckets say so already. A pair sharing no identifier, no name and few shingles is not scored
     either: it cannot reach the suggestion band."""
     known = saturated >= BANDS // 2
     full: list[tuple[Probe, Pair]] = []
@@ -260,18 +262,17 @@ def _best_matches(probe: Probe, pool: list[Probe], saturated: int, rarity: Rarit
             rest.append((other, pair))
     people = {person_proxy(probe)}
     scored: list[tuple[Probe, Pair, tuple[float, dict[str, Any]]]] = []
-    for (other, pair), chars in zip(full, probe.signature.jaccards([o.signature for o, _ in full])):
+    # Every Jaccard at once (a pair costs less in a batch, and the rest loop rarely stops
+    # early): the pairs scored in full, then the rest.
+    shared = probe.signature.jaccards([o.signature for o, _ in full] + [o.signature for o, _ in rest])
+    for (other, pair), chars in zip(full, shared):
         if ((chars >= SCREEN or pair.identity == SAME or pair.id_signals["names"] == names.SAME)
                 and could_matter(pair, chars, settings)):
             text = text_score(probe.signature, other.signature, rarity, chars)
             scored.append((other, pair, text))
             if text[0] >= NEAR_IDENTICAL:
                 people.add(person_proxy(other))
-    # All at once (the loop rarely stops early, and a pair costs less in a batch), unless
-    # the pairs scored in full have settled it already.
-    unsettled = rest if len(people) < settings.template_people else []
-    rest_chars = probe.signature.jaccards([o.signature for o, _ in unsettled])
-    for (other, _), chars in zip(unsettled, rest_chars):
+    for (other, _), chars in zip(rest, shared[len(full):]):
         if len(people) >= settings.template_people:
             break
         if ((chars + 1) / 2 >= NEAR_IDENTICAL

@@ -66,7 +66,7 @@ class Person:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt, not restored: a string's hash differs from one process to the next.
-        return Person, (self.given, self.handle, self.orders)
+        return _one, (self.given, self.handle, self.orders)
 
     def known(self) -> bool:
         return bool(self.given or self.handle)
@@ -89,7 +89,15 @@ def person_of(name: str | None, handle: str | None) -> Person:
                 orders.add(_ORDER_ABBREVIATIONS[word])
             elif word not in _NOT_GIVEN and len(word) >= _MIN_GIVEN:
                 parts.append(word)
-    return Person(frozenset(given), tuple(parts), frozenset(orders))
+    return _one(frozenset(given), tuple(parts), frozenset(orders))
+
+
+@lru_cache(maxsize=65536)
+def _one(given: frozenset[str], handle: tuple[str, ...], orders: frozenset[int]) -> Person:
+    """One object for equal persons (two spellings of one name, or a person unpickled from
+    the prepare worker): ``relation``'s cache then matches a pair by identity, not by the
+    dataclass's field-by-field ``__eq__``, which cost ~2% of a large import."""
+    return Person(given, handle, orders)
 
 
 def _glued(word: str, part: str) -> tuple[bool, int | None]:

@@ -4,6 +4,7 @@ no decision (cases/dedup.py ``_best_matches``)."""
 
 from __future__ import annotations
 
+import pickle
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -56,6 +57,14 @@ from test_linking_eval import load_set
 def test_name_relation(a: tuple, b: tuple, expected: str) -> None:
     assert names.relation(person_of(*a), person_of(*b))[0] == expected
     assert names.relation(person_of(*b), person_of(*a))[0] == expected
+
+
+def test_equal_persons_are_one_object_in_process_and_after_pickling() -> None:
+    """``relation`` is cached by the pair: equal persons (two spellings of one name, a person
+    from the prepare worker) must hit it by identity. Equal, hashed alike, whatever the way."""
+    one, other = person_of("I Wayan Sudarma", None), person_of("wayan  SUDARMA", "")
+    assert one is other and pickle.loads(pickle.dumps(one)) is one
+    assert person_of("Ni Luh Sari", None) is not one
 
 
 def test_name_keys_meet_within_a_week_and_hold_no_name() -> None:
