@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import openpyxl
@@ -136,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown bench {', '.join(unknown)} (known: {', '.join(BENCHES)})")
     sizes = QUICK if args.quick else FULL
 
-    for key, value in machine(("openpyxl", openpyxl.__version__),
+    for key, value in machine(("openpyxl (floor)", openpyxl.__version__),
+                              ("python-calamine (reader)", version("python-calamine")),
                               ("sizes", f"{'quick: ' if args.quick else ''}{sizes}")):
         print(f"- {key}: {value}")
     figures: list[Figure] = []
