@@ -283,7 +283,7 @@ class SqlKeyTable:
             if not members:
                 continue
             if not self.postgres:
-                members = [int(m) for m in members.split(",")]
+                members = list(map(int, members.split(",")))
             found[key] = FullBucket(members) if len(members) >= self.cap else members
         return found
 
