@@ -295,11 +295,12 @@ def _best_matches(probe: Probe, pool: list[Probe], saturated: int, rarity: Rarit
 # Identity and text of records recently saved or compared with, by (record id, content hash):
 # the same records come back as candidates batch after batch (a bucket's members, the latest
 # of a name), and a batch's own records are the next batches' likeliest candidates. Only an
-# accelerator: a miss reads the record again and builds its probe (~0.4 ms); nothing else
-# depends on it. ~5.6 KB a record (its shingles as an array, not a set): ~110 MB when full,
-# enough for the candidates of a busy quarter (the bench's 20 000 reports in three months).
+# accelerator: a miss reads the record again and builds its probe (~0.9 ms with the read);
+# nothing else depends on it. ~4.6 KB a record in the process's memory: ~460 MB when full.
+# 100 000: an import of 100 000 reports rebuilt 1.5 probes a record with 20 000 (its
+# candidates reach back further than that), a third of its time (bench/RESULTS.md).
 _CACHE: OrderedDict[tuple[int, str, bytes | None], Fingerprint] = OrderedDict()
-CACHE_SIZE = 20000
+CACHE_SIZE = 100_000
 
 
 def _candidate_probes(conn: Connection, ids: set[int], key: bytes | None) -> dict[int, Probe]:
