@@ -4,8 +4,9 @@ The export starts with a few title rows (instansi name, generation date), then t
 that holds a ``Tracking ID`` cell, then one row per report (reference/sp4n-lapor.md §1.2).
 Columns are matched by normalised header text, never by position, because exports differ in
 which columns they carry. Rows are handed out one at a time: a workbook's cells are held by
-python-calamine (outside Python's heap, ~100 MB for 100 000 rows), a CSV's are decoded as
-read. Rows are not validated here (the collector decides what a bad Tracking ID means).
+python-calamine (~270 MB at the peak for 100 000 generated rows, 17 MB of .xlsx), a CSV's
+are decoded as read. Rows are not validated here (the collector decides what a bad Tracking
+ID means).
 
 Empty cells are left out of ``ExportRow.fields`` and ``ExportRow.extra``: an export that lacks
 a column and one that has it empty then give the same row, and the same payload bytes.
@@ -219,7 +220,7 @@ def _read_xlsx(
 ) -> ExportSheet:
     # python-calamine (Rust) reads a sheet ~15x faster than openpyxl's read-only mode, whose
     # parse was most of a large import's time (bench/RESULTS.md). It holds the sheet's cells
-    # in its own memory (~100 MB for 100 000 rows) and hands them over row by row.
+    # in its own memory (~270 MB at the peak for 100 000 rows) and hands them over row by row.
     from python_calamine import CalamineWorkbook, SheetTypeEnum, WorkbookClosed  # not for CSV
 
     try:
@@ -236,6 +237,7 @@ def _read_xlsx(
             f"{filename} cannot be read as an Excel workbook (damaged, truncated or not "
             f".xlsx at all: {type(exc).__name__})"
         ) from exc
+
     def release() -> None:
         try:
             workbook.close()
