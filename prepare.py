@@ -32,6 +32,9 @@ import logging
 import multiprocessing
 import os
 import pickle
+import queue
+import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -208,10 +211,6 @@ class _Worker:
 
 
 def _work(conn: Connection, collector: type[Collector]) -> None:
-    import queue
-    import signal
-    import threading
-
     # Ctrl-C reaches the whole process group: the pipeline handles it and stops this worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(NICE)  # a helper: when the cores are busy, the process it feeds goes first
