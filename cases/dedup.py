@@ -244,8 +244,8 @@ def _best_matches(probe: Probe, pool: list[Probe], saturated: int, rarity: Rarit
     buckets already say so: a different village, another name on a template, far apart in
     time) and shares no identifier is not; its text is read only to tell whether the record
     is a template (near-identical for ``template_people`` people), and not at all when the
-    record's buckets say so already. A pair sharing no identifier, no name and few shingles is not scored
-    either: it cannot reach the suggestion band."""
+    record's buckets say so already. A pair sharing no identifier, no name and few shingles
+    is not scored either: it cannot reach the suggestion band."""
     known = saturated >= BANDS // 2
     full: list[tuple[Probe, Pair]] = []
     rest: list[tuple[Probe, Pair]] = []
