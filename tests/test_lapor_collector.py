@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import time
+import weakref
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -101,6 +102,34 @@ def test_a_batch_is_stored_with_the_cyclic_gc_paused_and_it_comes_back_on(
     failed = run(store, tmp_path, lapor(None), [SAMPLES / "lapor/export-2026-11.csv"])
     assert failed.error is not None and failed.new == 0
     assert seen == [False, False] and gc.isenabled()
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_long_run_freezes_what_outlives_each_batch_but_not_its_cyclic_garbage(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between a file's batches, what survived is out of the collector's sight (full
+    collections walked linking's cache again and again); the batch's cyclic garbage is freed
+    first, and everything is handed back when the run ends."""
+    seen: list[tuple[int, bool]] = []
+    garbage: list[weakref.ref[_Cycle]] = []
+    real = pipeline_module.save_outcomes
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append((gc.get_freeze_count(), any(ref() is not None for ref in garbage)))
+        garbage.append(weakref.ref(_Cycle()))  # unreachable at once, freed only by the GC
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline_module, "save_outcomes", watched)
+    report = run(store, tmp_path, lapor(None, batch_size=10), [SAMPLES / "lapor/export-2026-10.xlsx"])
+    assert report.new == 25 and len(seen) == 3
+    assert seen[0][0] == 0 and all(frozen > 0 for frozen, _ in seen[1:])
+    assert not any(alive for _, alive in seen)
+    assert gc.get_freeze_count() == 0
 
 
 def test_the_same_file_again_adds_nothing(store: Store, tmp_path: Path) -> None:
