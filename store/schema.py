@@ -235,6 +235,7 @@ dedup_bands = Table(
     Column("band_key", BigInteger, nullable=False),
     Column("record_id", Integer, nullable=False),
     PrimaryKeyConstraint("band_key", "record_id", name="pk_dedup_bands"),
+    sqlite_with_rowid=False,  # see migration 0007
 )
 
 # Complainant blocking keys (hashed phone / e-mail / NIK hash / platform handle) → record.
@@ -244,6 +245,7 @@ dedup_identities = Table(
     Column("key", String(32), nullable=False),
     Column("record_id", Integer, nullable=False),
     PrimaryKeyConstraint("key", "record_id", name="pk_dedup_identities"),
+    sqlite_with_rowid=False,
 )
 
 # Document frequency of each content word, for rarity weights; term "" counts documents.
