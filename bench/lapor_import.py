@@ -14,7 +14,8 @@ Phases, in this order, in one process:
                  (SQLite only, unless --no-in-process) the import and the overlap-import below
                  with the file parsed in the importing process, as before the reader worker,
                  into a new store of their own: the single-process figures to compare with
-  import         the real path of `pengaduan import lapor` into an empty store; a file of
+  import         the real path of `pengaduan import lapor` into an empty store (with
+                 --repeat N, N times, alternating with the floor's reads; SQLite); a file of
                  WORKER_MIN_BYTES or more is parsed in a worker process (its CPU time is given
                  in the result column: the cpu column is the importing process's only)
   re-import      the same file again: must be skipped by its content hash, i.e. ~free
@@ -168,18 +169,34 @@ def _worker_note(worker_cpu: float) -> str:
 
 
 def run_format(
-    fmt: Format, rows: int, url: str, repeat: int, in_process_url: str | None = None
+    fmt: Format, rows: int, url: str, repeat: int, in_process_url: str | None = None,
+    scratch: Path | None = None,
 ) -> list[Phase]:
     """The phases of one format; with ``in_process_url`` (a second empty store) the import is
-    also measured with the reader in process, the single-process figure to compare with."""
+    also measured with the reader in process, the single-process figure to compare with.
+    ``repeat``: the floor read and the import alternately, ``repeat`` times each, and their
+    medians compared (this VM's speed drifts by ±10 % within minutes, for both); each import
+    but the last (into ``url``) into a new SQLite file in ``scratch``, deleted after it."""
     first, twin, generated = exports(rows, fmt)
     size = first.stat().st_size / 1e6
     made = "cached" if generated is None else f"generated in {generated:.1f}s (not measured)"
     print(f"\n## {fmt}: {rows} rows, {size:.1f} MB, {made}: {first}", flush=True)
 
-    # The median read: the import phases below run once each, so a best-of-N floor would
-    # set this VM's fastest moment against an ordinary one (its reads vary 9-13 s).
-    floors = sorted((timed(lambda: read_floor(first)) for _ in range(repeat)), key=lambda f: f[1])
+    floors: list[tuple[int, float, float]] = []
+    imports: list[tuple[RunReport, float, float, float]] = []
+    for n in range(repeat):
+        floors.append(timed(lambda: read_floor(first)))
+        if n < repeat - 1 and scratch is not None:
+            db = scratch / f"scratch-{fmt}.db"
+            store = open_store(f"sqlite:///{db}")
+            try:
+                imports.append(import_with_worker(store, first))
+                check("import", imports[-1][0], imports[-1][0].new == rows)
+            finally:
+                store.dispose()
+                for leftover in scratch.glob(f"{db.name}*"):  # with its -wal and -shm
+                    leftover.unlink()
+    floors.sort(key=lambda f: f[1])
     cells, wall, cpu = floors[len(floors) // 2]
     phases = [Phase(f"floor ({'median of ' + str(repeat) if repeat > 1 else 'read only'})",
                     rows, wall, cpu, f"{cells} cells")]
@@ -201,10 +218,12 @@ def run_format(
 
     store = open_store(url)
     try:
-        report, wall, cpu, worker = import_with_worker(store, first)
+        imports.append(import_with_worker(store, first))
+        report = imports[-1][0]
         check("import", report, report.new == rows and report.quarantined == 0)
-        phases.append(Phase("import", rows, wall, cpu,
-                            f"{report.new} new, {report.cases_opened} cases"
+        _, wall, cpu, worker = sorted(imports, key=lambda i: i[1])[len(imports) // 2]
+        phases.append(Phase("import" + (f" (median of {len(imports)})" if len(imports) > 1 else ""),
+                            rows, wall, cpu, f"{report.new} new, {report.cases_opened} cases"
                             + _worker_note(worker)))
 
         report, wall, cpu = import_once(store, first)
@@ -219,6 +238,8 @@ def run_format(
         store.dispose()
     if repeat > 1:
         print("floor runs: " + ", ".join(f"{wall:.2f}s" for _, wall, _ in floors))
+    if len(imports) > 1:
+        print("import runs: " + ", ".join(f"{wall:.2f}s" for _, wall, _, _ in imports))
     return phases
 
 
@@ -263,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, metavar="DIR",
                         help="put the SQLite databases in DIR and keep them (default: temp dir)")
     parser.add_argument("--repeat", type=int, default=1, metavar="N",
-                        help="read the floor N times and take the median")
+                        help="read the floor and (SQLite) import N times each, alternately, "
+                             "and compare their medians")
     parser.add_argument("--no-in-process", action="store_true",
                         help="skip the comparison import with the reader in process")
     parser.add_argument("--profile", action="store_true",
@@ -296,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             single = (None if args.store != "sqlite" or args.no_in_process
                       else f"sqlite:///{workdir / f'bench-{fmt}-in-process.db'}")
-            print_table(run_format(fmt, args.rows, url, args.repeat, single))
+            scratch = workdir if args.store == "sqlite" else None
+            print_table(run_format(fmt, args.rows, url, args.repeat, single, scratch))
             print("- goal (issue 7): import rows/s >= 0.25x the floor's, i.e. time vs floor "
                   "<= 4.00x")
     finally:
