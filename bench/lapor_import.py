@@ -63,7 +63,7 @@ from pengaduan.collectors.lapor_export import (  # noqa: E402
     LaporExportCollector,
     LaporExportConfig,
 )
-from pengaduan.cases import dedup, names, places  # noqa: E402
+from pengaduan.cases import dedup  # noqa: E402
 from pengaduan.cli.main import tune_gc  # noqa: E402
 from pengaduan.pipeline import Pipeline, RunReport  # noqa: E402
 from pengaduan.settings import parse_settings  # noqa: E402
@@ -153,10 +153,8 @@ def import_with_worker(store: Store, path: Path) -> tuple[RunReport, float, floa
 def forget_imports() -> None:
     """What an import leaves in this process, cleared: each import starts as in a new
     process, and a floor read after one does not walk its 100 000 cached fingerprints in every
-    full collection. (Linking's caches are keyed by record id, the same in every new store.)"""
-    dedup._CACHE.clear()
-    for cache in (names.person_of, names._one, names.relation, places.places_of):
-        cache.cache_clear()
+    full collection."""
+    dedup.forget()
     gc.collect()
 
 

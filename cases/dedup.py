@@ -34,7 +34,7 @@ from pengaduan.cases import names
 from pengaduan.cases.dedup_index import BUCKET_CAP, Signature, SqlKeyTable, TermCounts, collect
 from pengaduan.cases.identity import SAME, Identity
 from pengaduan.cases.link_settings import LinkingSettings
-from pengaduan.cases.places import Places
+from pengaduan.cases.places import Places, places_of
 from pengaduan.cases.scoring import (
     NEAR_IDENTICAL,
     Match,
@@ -324,6 +324,15 @@ def _candidate_probes(conn: Connection, ids: set[int], key: bytes | None) -> dic
         probes[rid] = probe
         _remember(rid, row["content_sha256"], key, probe)
     return probes
+
+
+def forget() -> None:
+    """Linking's memory in this process (the candidate cache above, the name and place
+    caches) emptied, as a new process starts: for a benchmark importing several times in one
+    process (the cache is keyed by record id, which every new store numbers alike)."""
+    _CACHE.clear()
+    for cache in (names.person_of, names._one, names.relation, places_of):
+        cache.cache_clear()
 
 
 def _remember(record_id: int, digest: str, key: bytes | None, probe: Probe) -> None:
