@@ -150,6 +150,13 @@ def import_with_worker(store: Store, path: Path) -> tuple[RunReport, float, floa
     return report, wall, cpu, _children_cpu() - before
 
 
+def _first_import(store: Store, path: Path, rows: int) -> tuple[RunReport, float, float, float]:
+    """The import into an empty store, checked: every row new, none quarantined."""
+    result = import_with_worker(store, path)
+    check("import", result[0], result[0].new == rows and result[0].quarantined == 0)
+    return result
+
+
 def forget_imports() -> None:
     """What an import leaves in this process, cleared: each import starts as in a new
     process, and a floor read after one does not walk its 100 000 cached fingerprints in every
@@ -200,8 +207,7 @@ def run_format(
             db = scratch / f"scratch-{fmt}.db"
             store = open_store(f"sqlite:///{db}")
             try:
-                imports.append(import_with_worker(store, first))
-                check("import", imports[-1][0], imports[-1][0].new == rows)
+                imports.append(_first_import(store, first, rows))
             finally:
                 store.dispose()
                 forget_imports()
@@ -230,9 +236,8 @@ def run_format(
 
     store = open_store(url)
     try:
-        imports.append(import_with_worker(store, first))
+        imports.append(_first_import(store, first, rows))
         report = imports[-1][0]
-        check("import", report, report.new == rows and report.quarantined == 0)
         _, wall, cpu, worker = sorted(imports, key=lambda i: i[1])[len(imports) // 2]
         phases.append(Phase("import" + (f" (median of {len(imports)})" if len(imports) > 1 else ""),
                             rows, wall, cpu, f"{report.new} new, {report.cases_opened} cases"
