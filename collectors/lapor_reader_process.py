@@ -47,7 +47,8 @@ WORKER_MIN_BYTES: dict[str, int] = {".xlsx": 16 << 20, ".csv": 16 << 20}
 # Rows per message when the collector does not say: the worker runs one message ahead.
 CHUNK_ROWS = 1000
 # The worker sends a chunk every chunk's parse (well under a second); its longest silence is
-# before the first message, while the whole sheet is read (3-5 s for 100 000 generated rows here).
+# before the first message, while the whole sheet is read (3-5 s for 100 000 generated
+# rows here).
 # Nothing for this long while it lives means stuck, not slow.
 STALL_SECONDS = 600.0
 _POLL_SECONDS = 1.0
