@@ -181,12 +181,22 @@ class Signature:
         # Each text's distinct codes, sorted (``jaccards`` needs both): one sort for the batch
         # of the codes tagged with their text's number in the bits above a code's 40.
         owner = np.repeat(np.arange(len(texts), dtype=np.uint64), np.diff(starts))
-        tagged = np.unique((owner << _TEXT) | codes)
+        tagged = _distinct((owner << _TEXT) | codes)
         cut = np.searchsorted(tagged, np.arange(len(texts) + 1, dtype=np.uint64) << _TEXT).tolist()
         distinct = tagged & _CODE
         # Copies: a slice would keep the whole batch's array alive as long as one signature.
         return [cls(n, frozenset(t), distinct[cut[i] : cut[i + 1]].copy(), bands[i])
                 for i, (n, t) in enumerate(zip(normalized, tokens))]
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` by a sort: numpy 2.3+'s ``np.unique`` takes a hash-table path for
+    integers that measured 30x slower here (0.23 s against 7 ms for a batch's 300 000 codes,
+    numpy 2.4.6), half of indexing a batch."""
+    ordered = np.sort(values)
+    first = np.ones(len(ordered), dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
 
 
 def _signature(normalized: str, terms: frozenset[str], codes: bytes,
@@ -235,13 +245,14 @@ class MemoryKeyTable:
         """Add (key, record) pairs in arrival order; a bucket past the cap drops its oldest."""
         rows = self.rows
         cap = self.cap
+        setdefault = rows.setdefault
         for key, record_id in pairs:
-            ids = rows.get(key)
-            if ids is None:
-                rows[key] = record_id
-            elif isinstance(ids, int):
-                if ids != record_id:
-                    rows[key] = [ids, record_id]
+            # One dict operation for a new bucket, most of them: it is the record's own id back.
+            ids = setdefault(key, record_id)
+            if ids is record_id or ids == record_id:
+                continue
+            if type(ids) is int:
+                rows[key] = [ids, record_id]
             elif record_id not in ids:
                 ids.append(record_id)
                 if len(ids) > cap:
