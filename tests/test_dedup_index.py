@@ -162,6 +162,22 @@ def test_sql_key_table_finds_a_retyped_text_and_the_newest_of_full_buckets(store
         assert count == 5
 
 
+def test_the_memory_table_keeps_what_the_sql_table_reads_whatever_the_order(store: Store) -> None:
+    """Both keep a bucket's highest ``cap`` ids: added in arrival order (an append), late,
+    twice, or below a full bucket's lowest."""
+    adds = [[("a", 1), ("a", 2), ("b", 2), ("a", 5)], [("a", 3), ("a", 5), ("b", 1), ("b", 2)],
+            [("a", 4), ("a", 0), ("c", 9), ("c", 9), ("b", 7), ("b", 3)]]
+    memory = MemoryKeyTable(cap=3)
+    with store.transaction() as conn:
+        sql = SqlKeyTable(conn, dedup_identities, "key", cap=3)
+        for pairs in adds:
+            memory.add(pairs)
+            sql.add(pairs)
+            assert ({k: sorted(v) for k, v in memory.members("abc").items()}
+                    == {k: sorted(v) for k, v in sql.members("abc").items()})
+        assert memory.rows == {"a": [3, 4, 5], "b": [2, 3, 7], "c": 9}
+
+
 def test_sql_key_table_keys_may_be_strings(store: Store) -> None:
     with store.transaction() as conn:
         table = SqlKeyTable(conn, dedup_identities, "key", cap=2)
