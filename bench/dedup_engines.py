@@ -107,16 +107,22 @@ class Datasketch:
     """datasketch ``MinHashLSH`` with our parameters (``NUM_PERM`` permutations, ``BANDS`` bands
     of ``ROWS`` rows) on the char 5-grams of our normalised content words, as the ``bytes`` its
     API hashes (``MinHash.update_batch``), built the fast way its docs and
-    ../shared/reference/dedup.md §5.2b describe: one shared permutation array, xxh32."""
+    ../shared/reference/dedup.md §5.2b describe: one shared permutation array, xxh32.
 
-    def __init__(self, url: str | None = None, cap: int = BUCKET_CAP):  # no cap: it has none
+    ``bands``: fewer bands of the same rows, over as many permutations (``bands × ROWS``: the
+    first ones of the full engine's, so its hash values are a prefix of the full engine's):
+    datasketch at a lower recall and a lower cost, for comparing at equal recall."""
+
+    def __init__(self, url: str | None = None, cap: int = BUCKET_CAP, bands: int = BANDS):
         import xxhash
         from datasketch import MinHash, MinHashLSH
 
-        self.lsh = MinHashLSH(num_perm=NUM_PERM, params=(BANDS, ROWS))
+        perms = bands * ROWS
+        self.lsh = MinHashLSH(num_perm=perms, params=(bands, ROWS))
         proto = MinHash(num_perm=NUM_PERM, hashfunc=xxhash.xxh32_intdigest)
-        self.make = lambda: MinHash(num_perm=NUM_PERM, hashfunc=xxhash.xxh32_intdigest,
-                                    permutations=proto.permutations, scheme=proto.scheme)
+        permutations = proto.permutations[:, :perms]
+        self.make = lambda: MinHash(num_perm=perms, hashfunc=xxhash.xxh32_intdigest,
+                                    permutations=permutations, scheme=proto.scheme)
 
     def minhash(self, text: str):  # type: ignore[no-untyped-def]
         data = " ".join(content_tokens(normalize_for_matching(text))).encode()
@@ -151,3 +157,19 @@ class Datasketch:
 
 ENGINES: dict[str, type] = {"ours-memory": OursMemory, "ours-sql": OursSql,
                             "datasketch": Datasketch}
+
+
+def datasketch_bands(name: str) -> int | None:
+    """``datasketch-8x3`` → 8 (bands of ``ROWS`` rows); None for any other engine name."""
+    prefix, _, layout = name.partition("-")
+    bands, _, rows = layout.partition("x")
+    if prefix != "datasketch" or not bands.isdigit() or rows != str(ROWS):
+        return None
+    return int(bands)
+
+
+def make_engine(name: str, url: str | None, cap: int) -> Engine:
+    bands = datasketch_bands(name)
+    if bands is not None:
+        return Datasketch(url, cap, bands)  # type: ignore[return-value]
+    return ENGINES[name](url, cap)  # type: ignore[no-any-return]

@@ -57,7 +57,7 @@ sys.path.insert(0, str(HERE))
 from common import Phase, machine  # noqa: E402
 from dedup_records import Record, generate  # noqa: E402
 from pengaduan.cases.dedup_index import BUCKET_CAP  # noqa: E402
-from pengaduan.cases.similarity import jaccard, normalize_for_matching, shingles  # noqa: E402
+from pengaduan.cases.similarity import BANDS, ROWS, jaccard, normalize_for_matching, shingles  # noqa: E402
 from pengaduan.store.db import display_url  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "pengaduan-bench"
@@ -148,6 +148,26 @@ def brute_force(queries: list[Query], texts: dict[int, str]) -> dict[str, object
             "neighbours_found": sum(len(q.neighbours) for q in queries)}
 
 
+def datasketch_recall_by_bands(queries: list[Query], texts: dict[int, str]) -> dict[int, float]:
+    """datasketch's planted recall with 1 to ``BANDS`` bands of ``ROWS`` rows (the first
+    permutations of the full engine's, as ``Datasketch(bands=...)`` uses): it reads whole
+    buckets, so a copy is found, at arrival as at the end, exactly when it shares a band
+    with its original; no index needed. The full engine's measured recall checks it."""
+    import numpy as np
+    from dedup_engines import Datasketch
+
+    engine = Datasketch()
+    agree = np.array([engine.minhash(q.text).hashvalues == engine.minhash(texts[q.original]).hashvalues
+                      for q in queries]).reshape(len(queries), BANDS, ROWS).all(axis=2)
+    return {b: float(agree[:, :b].any(axis=1).mean()) for b in range(1, BANDS + 1)}
+
+
+def equal_recall_bands(by_bands: dict[int, float], recall: float) -> int:
+    """The fewest bands at which datasketch finds at least ``recall`` of the planted copies:
+    its cheapest layout at our recall (fewer bands, fewer permutations to compute)."""
+    return min((b for b, r in by_bands.items() if r >= recall), default=BANDS)
+
+
 # --- one engine, in its own process ----------------------------------------------------------
 
 
@@ -163,10 +183,12 @@ def _rss_mb() -> tuple[float, float]:
 
 def run_engine(name: str, path: Path, queries_path: Path, url: str | None,
                cap: int) -> dict[str, object]:
-    from dedup_engines import ENGINES
+    from dedup_engines import make_engine
+    from pengaduan.cli.main import tune_gc
 
+    tune_gc()  # every engine runs with the GC setting of a ``pengaduan`` process
     queries = [Query(**q) for q in json.loads(queries_path.read_text())]
-    engine = ENGINES[name](url, cap)
+    engine = make_engine(name, url, cap)
     before, _ = _rss_mb()
     seconds = cpu = 0.0
     count = 0
@@ -262,6 +284,11 @@ def run(records: int, quick: bool = False, queries: int = 2000, sample: int = 20
     print(f"{records:,} records ({path}), {len(chosen)} queries, brute-force sample "
           f"{len(texts):,}", flush=True)
     results = [Result("brute force (sample)", brute_force(chosen, texts))]
+    by_bands = datasketch_recall_by_bands(chosen, texts) if "datasketch" in names else {}
+    if by_bands:
+        print("datasketch planted recall by bands of {} rows (shares a band with its original; "
+              "the same at arrival and at the end): {}".format(
+                  ROWS, ", ".join(f"{b}: {r:.3f}" for b, r in by_bands.items())), flush=True)
     own = workdir or Path(tempfile.mkdtemp(prefix="bench-dedup-"))
     queries_path = own / "queries.json"
     queries_path.write_text(json.dumps([asdict(q) for q in chosen]))
@@ -281,6 +308,15 @@ def run(records: int, quick: bool = False, queries: int = 2000, sample: int = 20
                        for name in names}
             for done in as_completed(running):  # the table so far: a long run keeps its figures
                 results.append(Result(running[done], done.result()))
+                print_table(results, jobs)
+        ours = next((r for r in results if r.engine == "ours-memory"), None)
+        if by_bands and ours is not None:
+            # At equal recall: datasketch with the fewest bands that find as many copies.
+            recall = float(split_recall(ours.figures, "arrival_")[0])
+            bands = equal_recall_bands(by_bands, recall)
+            if bands < BANDS:
+                name = f"datasketch-{bands}x{ROWS}"
+                results.append(Result(name, _child(name, path, queries_path, None, cap)))
                 print_table(results, jobs)
     finally:
         if server is not None:
@@ -382,6 +418,16 @@ def print_table(results: list[Result], jobs: int = 1) -> None:
                   f"as ours-memory gave, {_mean(budget)} a query; most shared bands first, then "
                   "newest): planted recall all / recent / older "
                   f"{' / '.join(split_recall(base.figures, when, budget))}")  # type: ignore[arg-type]
+    for other in results:
+        if other.engine.startswith("datasketch-"):
+            print(f"\nat equal recall: {other.engine} (MinHashLSH, {other.engine[11:]} bands x rows) "
+                  f"finds {split_recall(other.figures, 'arrival_')[0]} of the planted copies at "
+                  f"arrival, p99 {other.pct(0.99, 'cpu_latencies'):.2f} ms CPU; insert rate "
+                  "against it: " + ", ".join(
+                      f"{r.engine} ({split_recall(r.figures, 'arrival_')[0]}) "
+                      f"{r.rate('cpu') / other.rate('cpu'):.2f}x by CPU, "
+                      f"{r.rate() / other.rate():.2f}x by wall"
+                      for r in results if r.engine.startswith("ours-")))
     print(f"\n(jobs: {jobs}; brute force: the sample's records and queries against it, "
           "in the parent process)", flush=True)
 
