@@ -326,10 +326,19 @@ class SqlKeyTable:
             self.conn.exec_driver_sql(
                 f"INSERT INTO {name} ({key}, record_id) SELECT * FROM unnest("
                 f"CAST({params[0]} AS {array}), CAST({params[1]} AS INTEGER[])) "
-                "ON CONFLICT DO NOTHING", (list(keys), list(ids)))
+                "ON CONFLICT DO NOTHING",
+                (_int_array(keys) if isinstance(keys[0], int) else list(keys), _int_array(ids)))
         else:
             self.conn.exec_driver_sql(
                 f"INSERT INTO {name} ({key}, record_id) VALUES (?, ?) ON CONFLICT DO NOTHING", rows)
+
+
+def _int_array(values: Sequence[int]) -> str:
+    """Integers as a PostgreSQL array literal, cast by the statement: psycopg adapts a list
+    element by element in Python (60 ms for a batch's 20 000 band keys, a third of our
+    process's insert on PostgreSQL); this join is C. Text keys stay lists: they would need
+    quoting."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 class LshIndex:
