@@ -312,7 +312,8 @@ def run(records: int, quick: bool = False, queries: int = 2000, sample: int = 20
         ours = next((r for r in results if r.engine == "ours-memory"), None)
         if by_bands and ours is not None:
             # At equal recall: datasketch with the fewest bands that find as many copies.
-            recall = float(split_recall(ours.figures, "arrival_")[0])
+            ranks = ours.figures["arrival_ranks"]
+            recall = sum(rank is not None for rank in ranks) / len(ranks)  # type: ignore[arg-type]
             bands = equal_recall_bands(by_bands, recall)
             if bands < BANDS:
                 name = f"datasketch-{bands}x{ROWS}"
@@ -420,7 +421,8 @@ def print_table(results: list[Result], jobs: int = 1) -> None:
                   f"{' / '.join(split_recall(base.figures, when, budget))}")  # type: ignore[arg-type]
     for other in results:
         if other.engine.startswith("datasketch-"):
-            print(f"\nat equal recall: {other.engine} (MinHashLSH, {other.engine[11:]} bands x rows) "
+            print(f"\nat equal recall: {other.engine} (MinHashLSH, bands x rows "
+                  f"{other.engine.removeprefix('datasketch-')}) "
                   f"finds {split_recall(other.figures, 'arrival_')[0]} of the planted copies at "
                   f"arrival, p99 {other.pct(0.99, 'cpu_latencies'):.2f} ms CPU; insert rate "
                   "against it: " + ", ".join(
