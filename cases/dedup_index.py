@@ -284,6 +284,7 @@ class SqlKeyTable:
         self.key_name = key_column
         self.cap = cap
         self.postgres = conn.dialect.name == "postgresql"
+        self.int_keys = table.c[key_column].type.python_type is int
         newest = (f"SELECT record_id FROM {table.name} WHERE {key_column} = k.key "
                   f"ORDER BY record_id DESC LIMIT {int(cap)}")
         if self.postgres:
@@ -327,7 +328,7 @@ class SqlKeyTable:
                 f"INSERT INTO {name} ({key}, record_id) SELECT * FROM unnest("
                 f"CAST({params[0]} AS {array}), CAST({params[1]} AS INTEGER[])) "
                 "ON CONFLICT DO NOTHING",
-                (_int_array(keys) if isinstance(keys[0], int) else list(keys), _int_array(ids)))
+                (_int_array(keys) if self.int_keys else list(keys), _int_array(ids)))
         else:
             self.conn.exec_driver_sql(
                 f"INSERT INTO {name} ({key}, record_id) VALUES (?, ?) ON CONFLICT DO NOTHING", rows)
