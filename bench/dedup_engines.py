@@ -159,6 +159,12 @@ ENGINES: dict[str, type] = {"ours-memory": OursMemory, "ours-sql": OursSql,
                             "datasketch": Datasketch}
 
 
+def datasketch_name(bands: int) -> str:
+    """The engine name of datasketch with ``bands`` bands of ``ROWS`` rows (``datasketch_bands``
+    reads it back)."""
+    return f"datasketch-{bands}x{ROWS}"
+
+
 def datasketch_bands(name: str) -> int | None:
     """``datasketch-8x3`` → 8 (bands of ``ROWS`` rows); None for any other engine name."""
     prefix, _, layout = name.partition("-")

@@ -51,10 +51,13 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from common import Phase, machine  # noqa: E402
+from dedup_engines import Datasketch, datasketch_bands, datasketch_name, make_engine  # noqa: E402
 from dedup_records import Record, generate  # noqa: E402
 from pengaduan.cases.dedup_index import BUCKET_CAP  # noqa: E402
 from pengaduan.cases.similarity import BANDS, ROWS, jaccard, normalize_for_matching, shingles  # noqa: E402
@@ -153,9 +156,6 @@ def datasketch_recall_by_bands(queries: list[Query], texts: dict[int, str]) -> d
     permutations of the full engine's, as ``Datasketch(bands=...)`` uses): it reads whole
     buckets, so a copy is found, at arrival as at the end, exactly when it shares a band
     with its original; no index needed. The full engine's measured recall checks it."""
-    import numpy as np
-    from dedup_engines import Datasketch
-
     engine = Datasketch()
     agree = np.array([engine.minhash(q.text).hashvalues == engine.minhash(texts[q.original]).hashvalues
                       for q in queries]).reshape(len(queries), BANDS, ROWS).all(axis=2)
@@ -183,7 +183,6 @@ def _rss_mb() -> tuple[float, float]:
 
 def run_engine(name: str, path: Path, queries_path: Path, url: str | None,
                cap: int) -> dict[str, object]:
-    from dedup_engines import make_engine
     from pengaduan.cli.main import tune_gc
 
     tune_gc()  # every engine runs with the GC setting of a ``pengaduan`` process
@@ -316,7 +315,7 @@ def run(records: int, quick: bool = False, queries: int = 2000, sample: int = 20
             recall = sum(rank is not None for rank in ranks) / len(ranks)  # type: ignore[arg-type]
             bands = equal_recall_bands(by_bands, recall)
             if bands < BANDS:
-                name = f"datasketch-{bands}x{ROWS}"
+                name = datasketch_name(bands)
                 results.append(Result(name, _child(name, path, queries_path, None, cap)))
                 print_table(results, jobs)
     finally:
@@ -420,9 +419,9 @@ def print_table(results: list[Result], jobs: int = 1) -> None:
                   "newest): planted recall all / recent / older "
                   f"{' / '.join(split_recall(base.figures, when, budget))}")  # type: ignore[arg-type]
     for other in results:
-        if other.engine.startswith("datasketch-"):
-            print(f"\nat equal recall: {other.engine} (MinHashLSH, bands x rows "
-                  f"{other.engine.removeprefix('datasketch-')}) "
+        bands = datasketch_bands(other.engine)
+        if bands is not None:
+            print(f"\nat equal recall: {other.engine} (MinHashLSH, {bands} bands of {ROWS} rows) "
                   f"finds {split_recall(other.figures, 'arrival_')[0]} of the planted copies at "
                   f"arrival, p99 {other.pct(0.99, 'cpu_latencies'):.2f} ms CPU; insert rate "
                   "against it: " + ", ".join(
