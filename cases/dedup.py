@@ -3,7 +3,7 @@
 Entry point: ``link_complaints(conn, items, settings, open_for, now) -> cases opened``.
 For each complaint, in batch order (so an e-mail and a comment in one batch find each other):
 
-1. candidates: records sharing a MinHash-LSH band (``dedup_bands``) or a complainant key
+1. candidates: records sharing a MinHash-LSH band (``band_log``) or a complainant key
    (``dedup_identities``: identifiers, and the name in the week), stored or earlier in the
    batch;
 2. each scored by ``scoring.score_pair`` (identity, rarity-weighted text, template, window,
@@ -13,9 +13,9 @@ For each complaint, in batch order (so an e-mail and a comment in one batch find
    ``link_suggestions`` row when the best match is ≥ ``suggest_threshold``; a match in an
    archived case (same complainant, or a suggestion-level score) → the new case is related to
    it (``case_relations`` kind ``reopened_from``);
-4. the record's bands, keys and words are added to the index tables (same transaction); a
-   bucket keeps every record and is read newest first, so a full (template) bucket still
-   finds a record's recent copies.
+4. the record's bands, keys and words are added to the index (same transaction); a bucket
+   keeps its newest records, so a full (template) bucket still finds a record's recent
+   copies.
 
 Every statement is batched: per batch one look-up per table and one executemany per write.
 """
@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import Connection, insert
 
 from pengaduan.cases import names
+from pengaduan.cases.band_log import BandTable
 from pengaduan.cases.dedup_index import BUCKET_CAP, Signature, SqlKeyTable, TermCounts, collect
 from pengaduan.cases.identity import SAME, Identity
 from pengaduan.cases.link_settings import LinkingSettings
@@ -55,7 +56,7 @@ from pengaduan.normalizer.record import ComplaintRecord, Kind
 from pengaduan.store import links as store_links
 from pengaduan.store.cases import SYSTEM
 from pengaduan.store.ingest import SavedRecord, content_digest
-from pengaduan.store.schema import audit_log, case_links, dedup_bands, dedup_identities
+from pengaduan.store.schema import audit_log, case_links, dedup_identities
 
 MAX_CANDIDATES = 12
 NAME_CANDIDATES = 6  # a name is weaker than shared words: its latest few records are enough
@@ -119,7 +120,7 @@ def link_complaints(
         return 0
     key = settings.nik_hash_key
     probes = _batch_probes(items, key, ready or {})
-    bands = SqlKeyTable(conn, dedup_bands, "band_key")
+    bands = BandTable(conn)
     idents = SqlKeyTable(conn, dedup_identities, "key")
     # Complainant keys: identifiers, and the name in the week (looked up in the weeks around).
     name_keys = [names.block_keys(p.identity.person, p.received_at, around=True) for p in probes]
@@ -159,7 +160,6 @@ def link_complaints(
     links: list[dict[str, Any]] = []
     suggestions: list[tuple[int, Any, Match, int]] = []
     relations: list[tuple[_Pending, int, dict[str, Any]]] = []
-    band_rows: list[tuple[int, int]] = []
     for n, (item, probe) in enumerate(zip(items, probes)):
         ids, saturated = stored[n]
         pool: list[Probe] = [others[r] for r in ids if r in others]
@@ -189,10 +189,9 @@ def link_complaints(
                     "method": "reopened_from", "matched_record_id": other.record_id,
                     "score": match.score, "signals": match.signals}))
         for k in probe.signature.keys:
-            # Every bucket takes every record: look-ups read a bucket's newest members
-            # (``SqlKeyTable.members``), so a full one keeps answering for recent records.
+            # Every bucket takes every record: look-ups read a bucket's newest members, so a
+            # full one keeps answering for recent records.
             local_bands[k].append(n)
-            band_rows.append((k, item.record_id))
         for k in id_keys[n]:
             local_idents[k].append(n)
 
@@ -222,8 +221,8 @@ def link_complaints(
               for n, case, match, _ in suggestions]
     if audit:
         conn.execute(insert(audit_log), audit)
-    bands.add(band_rows)
-    idents.add([(k, item.record_id) for item, keys in zip(items, id_keys) for k in keys])
+    bands.add([(item.record_id, probe.signature.keys) for item, probe in zip(items, probes)])
+    idents.add([(item.record_id, keys) for item, keys in zip(items, id_keys)])
     terms.add(batch_docs)
     for item, probe in zip(items, probes):
         if item.digest:

@@ -1,23 +1,22 @@
-"""The near-duplicate index: MinHash-LSH band keys and complainant keys, kept in the database.
+"""The near-duplicate index: MinHash-LSH band keys and complainant keys.
 
 Public API (the benchmark and the evaluation test use it directly):
 
-    index = LshIndex(SqlKeyTable(conn, dedup_bands, "band_key"))   # or LshIndex(MemoryKeyTable())
+    index = LshIndex(MemoryKeyTable())      # or over band_log.BandTable(conn): ingestion's
     index.add(record_id, text)              # normalise → shingles → MinHash → 20 band keys
     index.query(text) -> QueryResult        # records sharing ≥ 1 band, best first; saturated
     index.add_signature / query_signature   # the same from a precomputed ``Signature``
     index.add_many([(record_id, signature), ...])   # a batch: one write, no look-up
     Signature.many(texts)                   # a batch's signatures in a few array operations
 
-Persistence: ``SqlKeyTable`` writes ``(key, record_id)`` rows into the caller's transaction
-(``dedup_bands`` for bands, ``dedup_identities`` for complainant keys), so the index is
-committed with the batch that adds the records, survives restarts with no rebuild, and is
-shared by every process on one PostgreSQL. ``MemoryKeyTable`` is the same in a dict (tests,
-benchmarks, a rebuildable cache).
+A key table maps a key to the records that have it; ``add`` takes records with their keys.
+``MemoryKeyTable`` holds it in a dict: what band look-ups read (``band_log`` keeps one per
+process in step with the store). ``SqlKeyTable`` writes ``(key, record_id)`` rows into the
+caller's transaction: complainant keys (``dedup_identities``), a few a record.
 
-Sub-linear: a look-up is one indexed probe per band key, and reads at most ``BUCKET_CAP``
-members of a bucket: its newest. A band shared by that many records is boilerplate, reported
-to the caller as ``saturated`` (template evidence); its newest members are still candidates,
+Sub-linear: a look-up is one probe per band key, and reads at most ``BUCKET_CAP`` members of
+a bucket: its newest. A band shared by that many records is boilerplate, reported to the
+caller as ``saturated`` (template evidence); its newest members are still candidates,
 because copies, reposts and the same complaint on another channel come soon after their
 original, and linking joins automatically only within ``window_days``. A copy of an old
 record is found by the bands it shares that are not boilerplate (bench/RESULTS.md measures
@@ -36,7 +35,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, chain
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from sqlalchemy import Connection, Table, select, text
@@ -224,13 +223,56 @@ class FullBucket(list[int]):
 
 
 class MemoryKeyTable:
-    """key → the newest (highest) ``cap`` record ids in a dict: tests, benchmarks, or a cache
-    rebuilt from the SQL table. Most buckets hold one record, so a bucket of one is the bare
-    id, not a list: half the memory at a million records (bench/RESULTS.md)."""
+    """key → the newest (highest) ``cap`` record ids in a dict. Most buckets hold one record,
+    so a bucket of one is the bare id, not a list: half the memory at a million records
+    (bench/RESULTS.md)."""
 
     def __init__(self, cap: int = BUCKET_CAP) -> None:
         self.cap = cap
         self.rows: dict[int | str, int | list[int]] = {}
+
+    @classmethod
+    def of_records(cls, ids: np.ndarray, keys: np.ndarray, cap: int = BUCKET_CAP) -> "MemoryKeyTable":
+        """The table of records ``ids[i]`` with integer keys ``keys[i]`` (a row each), built by
+        sorting, not an insert a pair: a restart loads a million records' 20 million keys
+        (bench/RESULTS.md). A column at a time: band keys carry their band's number, so a
+        column's keys are no other column's, and sorting twenty columns of a million costs a
+        fraction of sorting twenty million. Each record id is one int object whichever buckets
+        hold it, as when records are added one by one (an object a key: twice the memory)."""
+        table = cls(cap)
+        order = np.argsort(ids, kind="stable")
+        ids, keys = ids[order], keys[order]  # by id: a stable sort by key keeps a bucket in id order
+        objects = ids.tolist()
+        get = objects.__getitem__
+        rows = table.rows
+        for column in keys.T:
+            at = np.argsort(column, kind="stable")
+            sorted_keys = column[at]
+            new_pair = np.ones(len(at), dtype=bool)
+            new_pair[1:] = (sorted_keys[1:] != sorted_keys[:-1]) | (ids[at[1:]] != ids[at[:-1]])
+            sorted_keys, at = sorted_keys[new_pair], at[new_pair]
+            first = np.ones(len(at), dtype=bool)
+            np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=first[1:])
+            starts = np.flatnonzero(first)
+            ends = np.append(starts[1:], len(at))
+            alone = ends - starts == 1
+            # A shared bucket keeps its ``cap`` highest ids: the last of its run.
+            last = ends[~alone]
+            low = np.maximum(starts[~alone], last - cap)
+            sizes = last - low
+            offsets = np.concatenate((_NONE, np.cumsum(sizes)))
+            kept = np.repeat(low - offsets[:-1], sizes) + np.arange(offsets[-1])
+            members = list(map(get, at[kept].tolist()))
+            size = len(rows)
+            rows.update(zip(sorted_keys[starts[alone]].tolist(), map(get, at[starts[alone]].tolist())))
+            rows.update(zip(sorted_keys[last - 1].tolist(),
+                            [members[b:e] for b, e in zip(offsets[:-1].tolist(), offsets[1:].tolist())]))
+            if len(rows) != size + len(starts):
+                # A key in two columns (not band keys): one pair at a time after all.
+                table = cls(cap)
+                table.add(zip(ids.tolist(), keys.tolist()))
+                return table
+        return table
 
     def members(self, keys: Iterable[int | str]) -> dict[int | str, Sequence[int]]:
         found: dict[int | str, Sequence[int]] = {}
@@ -242,7 +284,11 @@ class MemoryKeyTable:
                 found[k] = FullBucket(ids) if len(ids) >= self.cap else list(ids)
         return found
 
-    def add(self, pairs: Sequence[tuple[int | str, int]]) -> None:
+    def add(self, records: Iterable[tuple[int, Iterable[int | str]]]) -> None:
+        """Add records, each with its keys."""
+        self.add_pairs((key, record_id) for record_id, keys in records for key in keys)
+
+    def add_pairs(self, pairs: Iterable[tuple[int | str, int]]) -> None:
         """Add (key, record) pairs; a bucket past the cap drops its lowest record id. A bucket
         is kept sorted by id, so its members are the ``cap`` highest ids, newest being highest,
         as ``SqlKeyTable`` reads them; in arrival order that is an append, with no scan of
@@ -284,7 +330,6 @@ class SqlKeyTable:
         self.key_name = key_column
         self.cap = cap
         self.postgres = conn.dialect.name == "postgresql"
-        self.int_keys = table.c[key_column].type.python_type is int
         newest = (f"SELECT record_id FROM {table.name} WHERE {key_column} = k.key "
                   f"ORDER BY record_id DESC LIMIT {int(cap)}")
         if self.postgres:
@@ -310,12 +355,12 @@ class SqlKeyTable:
             found[key] = FullBucket(members) if len(members) >= self.cap else members
         return found
 
-    def add(self, pairs: Sequence[tuple[int | str, int]]) -> None:
-        """Insert (key, record) rows, in key order (two processes adding overlapping keys
-        lock rows in one order: no deadlock). Straight to the driver: on PostgreSQL one
-        INSERT of two arrays, on SQLite sqlite3's executemany; SQLAlchemy's per-row parameter
-        handling cost 2.4x the insert."""
-        rows = sorted(set(pairs))
+    def add(self, records: Iterable[tuple[int, Iterable[int | str]]]) -> None:
+        """Insert a (key, record) row for each key of each record, in key order (two processes
+        adding overlapping keys lock rows in one order: no deadlock). Straight to the driver:
+        on PostgreSQL one INSERT of two arrays, on SQLite sqlite3's executemany; SQLAlchemy's
+        per-row parameter handling cost 2.4x the insert."""
+        rows = sorted({(key, record_id) for record_id, keys in records for key in keys})
         if not rows:
             return
         name, key = self.table.name, self.key_name
@@ -328,7 +373,7 @@ class SqlKeyTable:
                 f"INSERT INTO {name} ({key}, record_id) SELECT * FROM unnest("
                 f"CAST({params[0]} AS {array}), CAST({params[1]} AS INTEGER[])) "
                 "ON CONFLICT DO NOTHING",
-                (_int_array(keys) if self.int_keys else list(keys), _int_array(ids)))
+                (list(keys), _int_array(ids)))
         else:
             self.conn.exec_driver_sql(
                 f"INSERT INTO {name} ({key}, record_id) VALUES (?, ?) ON CONFLICT DO NOTHING", rows)
@@ -336,16 +381,24 @@ class SqlKeyTable:
 
 def _int_array(values: Sequence[int]) -> str:
     """Integers as a PostgreSQL array literal, cast by the statement: psycopg adapts a list
-    element by element in Python (60 ms for a batch's 20 000 band keys, a third of our
-    process's insert on PostgreSQL); this join is C. Text keys stay lists: they would need
-    quoting."""
+    element by element in Python (60 ms for 20 000 integers); this join is C. Text keys
+    stay lists: they would need quoting."""
     return "{" + ",".join(map(str, values)) + "}"
+
+
+class KeyTable(Protocol):
+    """What ``LshIndex`` needs of a key table."""
+
+    cap: int
+
+    def members(self, keys: Iterable[int | str]) -> dict[int | str, Sequence[int]]: ...
+    def add(self, records: Iterable[tuple[int, Iterable[int | str]]]) -> None: ...
 
 
 class LshIndex:
     """MinHash-LSH over a key table; see the module docstring."""
 
-    def __init__(self, table: MemoryKeyTable | SqlKeyTable, cap: int | None = None):
+    def __init__(self, table: KeyTable, cap: int | None = None):
         """``cap``: when a bucket counts as full; the table's own cap unless told."""
         self.table = table
         self.cap = table.cap if cap is None else cap
@@ -361,7 +414,7 @@ class LshIndex:
     def add_many(self, batch: Sequence[tuple[int, Signature]]) -> None:
         """Add records, in arrival order: one write for the batch, no look-up (a full bucket
         keeps its newest members, so nothing about the stored ones decides what is written)."""
-        self.table.add([(k, record_id) for record_id, signature in batch for k in signature.keys])
+        self.table.add([(record_id, signature.keys) for record_id, signature in batch])
 
     def query(self, text: str) -> QueryResult:
         return self.query_signature(Signature.of(text))

@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -226,16 +225,16 @@ audit_log = Table(
 
 # --- linking (issue 5): the near-duplicate index and staff's say on it ------------------
 
-# MinHash-LSH band keys → record (cases/dedup_index.py). Every record is in each of its
-# buckets; a look-up reads a bucket's newest BUCKET_CAP rows backwards along the primary key,
-# which keeps it sub-linear however large a boilerplate band's bucket grows.
-dedup_bands = Table(
-    "dedup_bands",
+# MinHash-LSH band keys, appended by each linking batch: one row a batch, its record ids and
+# their BANDS keys each as little-endian int64 arrays. Each process looks up in an index in
+# its memory kept in step with this log by ``seq`` (cases/band_log.py, which says why).
+dedup_band_log = Table(
+    "dedup_band_log",
     metadata,
-    Column("band_key", BigInteger, nullable=False),
-    Column("record_id", Integer, nullable=False),
-    PrimaryKeyConstraint("band_key", "record_id", name="pk_dedup_bands"),
-    sqlite_with_rowid=False,  # see migration 0007
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("record_ids", LargeBinary, nullable=False),
+    Column("band_keys", LargeBinary, nullable=False),
+    sqlite_autoincrement=True,  # a seq is never given twice, even after the log is emptied
 )
 
 # Complainant blocking keys (hashed phone / e-mail / NIK hash / platform handle) → record.

@@ -1,5 +1,5 @@
-"""The near-duplicate index itself (cases/dedup_index.py): band keys, the bucket cap, and the
-SQL key table on SQLite and PostgreSQL. Linking built on it is tested in test_linking.py;
+"""The near-duplicate index itself (cases/dedup_index.py): band keys, the bucket cap, the
+memory table and the SQL key table on SQLite and PostgreSQL (the band log: test_band_log.py). Linking built on it is tested in test_linking.py;
 its speed is measured in bench/dedup_index.py."""
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ import sys
 import zlib
 
 import numpy as np
-from sqlalchemy import func, select
-
 from pengaduan.cases.dedup_index import (
     FullBucket,
     LshIndex,
@@ -25,7 +23,7 @@ from pengaduan.cases.dedup_index import (
 )
 from pengaduan.cases.similarity import BANDS, normalize_for_matching, shingle_codes, shingles
 from pengaduan.store.db import Store
-from pengaduan.store.schema import dedup_bands, dedup_identities
+from pengaduan.store.schema import dedup_identities
 
 TEXT = ("Bantuan PKH tahap 3 untuk anak saya yang sekolah di SDN 2 Bebandem belum cair sampai "
         "sekarang, padahal kartu KKS sudah diaktifkan di BRI unit Bebandem bulan Agustus")
@@ -42,7 +40,7 @@ def test_band_keys_carry_the_band_number_and_empty_text_has_none() -> None:
 
 
 def test_band_keys_are_the_stored_ones() -> None:
-    """``dedup_bands`` holds keys made by earlier versions: the vectorised MinHash must make
+    """The band log holds keys made by earlier versions: the vectorised MinHash must make
     the same ones, or stored records stop being found (the figures: keys of migration 0004's
     per-shingle crc32 loop, for a text, one of one shingle and one shorter than a shingle)."""
     assert Signature.of(TEXT).keys[:3] == (89175630417534, 359077246739471, 789185517459655)
@@ -135,33 +133,6 @@ def test_a_full_bucket_keeps_its_newest_members_and_counts_as_saturated() -> Non
     assert found.saturated == BANDS and [c.record_id for c in found.candidates] == [5, 4, 3]
 
 
-def test_sql_key_table_finds_a_retyped_text_and_the_newest_of_full_buckets(store: Store) -> None:
-    boiler = "PKH saya belum cair di desa Bebandem"
-    with store.transaction() as conn:
-        index = LshIndex(SqlKeyTable(conn, dedup_bands, "band_key", cap=3), cap=3)
-        index.add_many([(1, Signature.of(TEXT)), (2, Signature.of("Jalan rusak di Tenganan"))])
-        index.add_many([(n, Signature.of(boiler)) for n in range(10, 15)])
-    with store.transaction() as conn:  # the same record again: a no-op
-        LshIndex(SqlKeyTable(conn, dedup_bands, "band_key", cap=3), cap=3).add_many(
-            [(1, Signature.of(TEXT))])
-    with store.transaction() as conn:
-        table = SqlKeyTable(conn, dedup_bands, "band_key", cap=3)
-        index = LshIndex(table, cap=3)
-        assert [c.record_id for c in index.query(RETYPED).candidates][:1] == [1]
-        keys = Signature.of(boiler).keys
-        members = table.members(keys)
-        assert all(isinstance(members[k], FullBucket) and sorted(members[k]) == [12, 13, 14]
-                   for k in keys)
-        assert sorted(table.members(Signature.of(TEXT).keys[:1]).popitem()[1]) == [1]
-        assert table.members([]) == {} and table.members([12345]) == {}
-        found = index.query(boiler)
-        assert found.saturated == BANDS and [c.record_id for c in found.candidates] == [14, 13, 12]
-        # every row is kept: a bucket is read newest first, never more than the cap
-        count = conn.execute(select(func.count()).select_from(dedup_bands)
-                             .where(dedup_bands.c.band_key == keys[0])).scalar()
-        assert count == 5
-
-
 def test_the_memory_table_keeps_what_the_sql_table_reads_whatever_the_order(store: Store) -> None:
     """Both keep a bucket's highest ``cap`` ids: added in arrival order (an append), late,
     twice, or below a full bucket's lowest."""
@@ -171,17 +142,34 @@ def test_the_memory_table_keeps_what_the_sql_table_reads_whatever_the_order(stor
     with store.transaction() as conn:
         sql = SqlKeyTable(conn, dedup_identities, "key", cap=3)
         for pairs in adds:
-            memory.add(pairs)
-            sql.add(pairs)
+            memory.add_pairs(pairs)
+            sql.add([(record_id, [key]) for key, record_id in pairs])
             assert ({k: sorted(v) for k, v in memory.members("abc").items()}
                     == {k: sorted(v) for k, v in sql.members("abc").items()})
         assert memory.rows == {"a": [3, 4, 5], "b": [2, 3, 7], "c": 9}
 
 
+def test_a_memory_table_built_from_records_is_the_one_built_pair_by_pair() -> None:
+    """``of_records`` (a restart's load) keeps what ``add`` keeps: each bucket's highest
+    ``cap`` ids, a bucket of one as the bare id, a record given twice once, whatever the
+    records' order; and keys shared by two columns (not band keys) all the same."""
+    rng = np.random.default_rng(5)
+    ids = rng.permutation(np.repeat(np.arange(400), 2)[:700])  # some records twice
+    columns = [rng.integers(0, 300, len(ids)) + (band << 48) for band in range(3)]
+    for keys in (np.stack(columns, axis=1), rng.integers(0, 300, (len(ids), 3))):
+        one_by_one = MemoryKeyTable(cap=4)
+        one_by_one.add(zip(ids.tolist(), keys.tolist()))
+        built = MemoryKeyTable.of_records(ids, keys, cap=4)
+        assert built.rows == one_by_one.rows
+        assert any(isinstance(v, int) for v in built.rows.values())
+        assert any(isinstance(v, list) and len(v) == 4 for v in built.rows.values())
+    assert MemoryKeyTable.of_records(np.array([3, 3, 1]), np.array([[7], [7], [8]])).rows == {7: 3, 8: 1}
+
+
 def test_sql_key_table_keys_may_be_strings(store: Store) -> None:
     with store.transaction() as conn:
         table = SqlKeyTable(conn, dedup_identities, "key", cap=2)
-        table.add([("phone:a", 1), ("phone:a", 2), ("phone:a", 3), ("mail:b", 2)])
+        table.add([(1, ["phone:a"]), (2, ["phone:a", "mail:b"]), (3, ["phone:a"])])
         members = table.members(["phone:a", "mail:b", "nik:c"])
         assert sorted(members["phone:a"]) == [2, 3] and isinstance(members["phone:a"], FullBucket)
         assert list(members["mail:b"]) == [2] and "nik:c" not in members

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from pengaduan.store.db import Store
 from pengaduan.store.schema import metadata
+
+# Gone at 0008 (the band log replaced it): as the migrations before it had it.
+dedup_bands = sa.table("dedup_bands", sa.column("band_key", sa.BigInteger),
+                       sa.column("record_id", sa.Integer))
 
 
 def test_migrations_build_exactly_the_declared_schema(store_url: str) -> None:
@@ -42,7 +47,7 @@ def test_key_tables_are_rebuilt_without_rowid_on_sqlite_keeping_their_rows(store
     from alembic import command
     from sqlalchemy import insert, select, text
 
-    from pengaduan.store.schema import dedup_bands, dedup_identities
+    from pengaduan.store.schema import dedup_identities
 
     def contents(conn) -> tuple[list[tuple], list[tuple]]:  # type: ignore[no-untyped-def]
         return ([tuple(r) for r in conn.execute(select(dedup_bands).order_by(*dedup_bands.c))],
@@ -66,11 +71,41 @@ def test_key_tables_are_rebuilt_without_rowid_on_sqlite_keeping_their_rows(store
                                                 {"key": "b" * 32, "record_id": 4}])
         before = contents(conn)
         assert rowid_tables(conn) == before_0007
-    store.upgrade()
+    with store.transaction() as conn:
+        command.upgrade(store._alembic_config(conn), "0007")
     with store.transaction() as conn:
         assert contents(conn) == before and len(before[0]) == 9
         assert rowid_tables(conn) == ({"dedup_terms"} if sqlite else set())
         command.downgrade(store._alembic_config(conn), "0006")
         assert contents(conn) == before
         assert rowid_tables(conn) == before_0007
+    store.dispose()
+
+
+def test_band_rows_become_the_band_log_and_back(store_url: str) -> None:
+    """0008 copies each record's band keys from ``dedup_bands`` into the log, so the records
+    stored before it are still found; the downgrade copies them back."""
+    from alembic import command
+    from sqlalchemy import insert, select
+
+    from pengaduan.cases.band_log import BandTable
+    from pengaduan.cases.dedup_index import LshIndex, Signature
+
+    texts = {n: f"PKH nomor {n} di desa Bebandem belum cair sejak bulan {n % 12 + 1}"
+             for n in range(1, 2502)}  # past one log row's 1 000 records
+    rows = sorted({(k, n) for n, t in texts.items() for k in Signature.of(t).keys})
+    store = Store(store_url)
+    with store.transaction() as conn:
+        command.upgrade(store._alembic_config(conn), "0007")
+        conn.execute(insert(dedup_bands), [{"band_key": k, "record_id": r} for k, r in rows])
+    store.upgrade()
+    with store.transaction() as conn:
+        index = LshIndex(BandTable(conn, cap=5000))
+        for n in (1, 1000, 1001, 2501):
+            assert n in [c.record_id for c in index.query(texts[n]).candidates]
+        assert sorted((k, r) for k, ids in index.table.members({k for k, _ in rows}).items()
+                      for r in ids) == rows
+        command.downgrade(store._alembic_config(conn), "0007")
+        assert [tuple(r) for r in conn.execute(select(dedup_bands).order_by(
+            dedup_bands.c.band_key, dedup_bands.c.record_id))] == rows
     store.dispose()
