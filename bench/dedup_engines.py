@@ -15,11 +15,13 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
 
+from sqlalchemy import Connection
+
 from dedup_records import Record
-from pengaduan.cases.dedup_index import BUCKET_CAP, LshIndex, MemoryKeyTable, Signature, SqlKeyTable
+from pengaduan.cases.band_log import BandTable
+from pengaduan.cases.dedup_index import BUCKET_CAP, LshIndex, MemoryKeyTable, Signature
 from pengaduan.cases.similarity import BANDS, NUM_PERM, ROWS, SHINGLE, content_tokens, normalize_for_matching
 from pengaduan.store.db import Store
-from pengaduan.store.schema import dedup_bands
 
 
 class Engine(Protocol):
@@ -63,9 +65,10 @@ class OursMemory:
 
 
 class OursSql:
-    """``LshIndex`` over ``SqlKeyTable`` on the store's ``dedup_bands``: what ingestion uses.
-    A batch is one transaction, as an import batch is; each query reads through one open
-    connection, as a running service does."""
+    """``LshIndex`` over ``BandTable``, the store's band log and this process's index of it:
+    what ingestion uses. A batch is one transaction, as an import batch is, and then read
+    back from the log as the next batch's look-up would (here, so that it is counted in
+    the insert); each query reads through one open connection, as a running service does."""
 
     def __init__(self, url: str | None = None, cap: int = BUCKET_CAP):
         assert url, "a store URL"
@@ -73,15 +76,25 @@ class OursSql:
         self.cap = cap
         self.store = Store(url)
         self.store.ensure_schema()
-        self.reader = self.store.engine.connect()
+        self.reader = self._reader()
+
+    def _reader(self) -> Connection:
+        reader = self.store.engine.connect()
+        if reader.dialect.name == "postgresql":
+            # A look-up is one statement: it needs no transaction, so no BEGIN and ROLLBACK
+            # round trips to the server (SQLite's are calls in this process).
+            reader.execution_options(isolation_level="AUTOCOMMIT")
+        return reader
 
     def add(self, batch: Sequence[Record]) -> None:
         signatures = list(zip([r.id for r in batch], Signature.many([r.text for r in batch])))
         with self.store.transaction() as conn:
-            LshIndex(SqlKeyTable(conn, dedup_bands, "band_key", self.cap), self.cap).add_many(signatures)
+            LshIndex(BandTable(conn, self.cap)).add_many(signatures)
+        with self.store.transaction() as conn:
+            BandTable(conn, self.cap).members(())
 
     def query(self, text: str, exclude: int) -> list[int]:
-        index = LshIndex(SqlKeyTable(self.reader, dedup_bands, "band_key", self.cap), self.cap)
+        index = LshIndex(BandTable(self.reader, self.cap))
         found = index.query_signature(Signature.of(text))
         self.reader.rollback()  # end the read transaction: a reader must not pin old rows
         return [c.record_id for c in found.candidates if c.record_id != exclude]
@@ -90,13 +103,14 @@ class OursSql:
         return ids  # ``collect``'s order
 
     def restart(self) -> tuple[float, str]:
-        """Persisted in the store: a restart opens it and reads; nothing is rebuilt."""
+        """Persisted in the store's log: a restart opens the store, and its first query reads
+        the whole log into the new process's index."""
         self.close()
         started = time.perf_counter()
         self.store = Store(self.url)
-        self.reader = self.store.engine.connect()
+        self.reader = self._reader()
         self.query("pkh saya belum cair", -1)
-        return time.perf_counter() - started, "reopen the store + first query"
+        return time.perf_counter() - started, "reopen the store + read the log + first query"
 
     def close(self) -> None:
         self.reader.close()

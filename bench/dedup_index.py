@@ -12,8 +12,10 @@ throughput), answers ``--queries`` planted copies drawn over the whole stream (l
 candidates per query, recall), then restarts (what it costs).
 
 - ours-memory   ``LshIndex(MemoryKeyTable())``, restart = unpickling the table
-- ours-sqlite   ``LshIndex(SqlKeyTable(dedup_bands))`` in a new SQLite store, one transaction
-                per batch as ingestion does; restart = reopening the store + first query
+- ours-sqlite   ``LshIndex(BandTable(conn))`` (cases/band_log.py: the store's band log and
+                this process's index of it) in a new SQLite store, one transaction per batch
+                as ingestion does; restart = reopening the store + reading the log + first
+                query
 - ours-postgresql  the same on ``--pg URL`` (an empty database), if given
 - datasketch    ``MinHashLSH`` with our parameters on our shingles; restart = unpickling
 - brute force   exact Jaccard of every query against a ``--sample`` of the records (in this
