@@ -66,9 +66,9 @@ class OursMemory:
 
 class OursSql:
     """``LshIndex`` over ``BandTable``, the store's band log and this process's index of it:
-    what ingestion uses. A batch is one transaction, as an import batch is, and then read
-    back from the log as the next batch's look-up would (here, so that it is counted in
-    the insert); each query reads through one open connection, as a running service does."""
+    what ingestion uses. A batch is one transaction, as an import batch is, and then the
+    log is read as the next batch's look-up would (here, so that it is counted in the
+    insert); each query reads through one open connection, as a running service does."""
 
     def __init__(self, url: str | None = None, cap: int = BUCKET_CAP):
         assert url, "a store URL"
@@ -90,8 +90,8 @@ class OursSql:
         signatures = list(zip([r.id for r in batch], Signature.many([r.text for r in batch])))
         with self.store.transaction() as conn:
             LshIndex(BandTable(conn, self.cap)).add_many(signatures)
-        with self.store.transaction() as conn:
-            BandTable(conn, self.cap).members(())
+        BandTable(self.reader, self.cap).members(())  # a batch's look-up: one statement
+        self.reader.rollback()
 
     def query(self, text: str, exclude: int) -> list[int]:
         index = LshIndex(BandTable(self.reader, self.cap))

@@ -21,13 +21,15 @@ it is committed or gone.
 A batch's own keys go into this process's index as it appends them, so later look-ups in
 the same transaction find them (linking looks up twice in a batch), and no look-up reads
 the log while that transaction is open (it holds the lock: nothing newer can be committed).
-The next read of the log finds them committed, and skips them; if it does not, the
-transaction was rolled back, and the index is read again from the log rather than keep
-records the store does not have.
+The next read of the log finds them committed by the number their transaction drew (the
+``writer`` column; their arrays are not read back) and skips them; if it does not find them
+all, the transaction was rolled back, and the index is read again from the log rather than
+keep records the store does not have.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 import weakref
 from collections.abc import Iterable, Sequence
@@ -40,11 +42,15 @@ from pengaduan.cases.dedup_index import BUCKET_CAP, MemoryKeyTable
 from pengaduan.store.schema import dedup_band_log as log
 
 _INT64 = "<i8"
+_NOBODY = -1  # no row has it: a transaction draws from 1 up, migration 0008's rows have 0
 _SEQ = bindparam("seq")
+_MINE = bindparam("mine")
 # Built once: constructing the statement cost more than running it (~0.8 ms a look-up). The
-# row already read comes back too, without its arrays, to tell the log is the one read.
-_NEWER = (select(log.c.seq, case((log.c.seq > _SEQ, log.c.record_ids)),
-                 case((log.c.seq > _SEQ, log.c.band_keys)))
+# row already read comes back too, without its arrays, to tell the log is the one read; so do
+# this process's rows, whose keys are in its index already (a batch's arrays are ~170 KB).
+_THEIRS = (log.c.seq > _SEQ) & (log.c.writer != _MINE)
+_NEWER = (select(log.c.seq, log.c.writer, case((_THEIRS, log.c.record_ids)),
+                 case((_THEIRS, log.c.band_keys)))
           .where(log.c.seq >= _SEQ).order_by(log.c.seq))
 _ALL = select(log.c.seq, log.c.record_ids, log.c.band_keys).order_by(log.c.seq)
 
@@ -56,8 +62,9 @@ class _Mirror:
         self.cap = cap
         self.table = MemoryKeyTable(cap)
         self.seq = 0  # the last log row in ``table``
-        self.pending: list[tuple[bytes, bytes]] = []  # rows appended, not yet seen committed
-        self.writer: RootTransaction | None = None  # the transaction that appended them
+        self.writer: RootTransaction | None = None  # the transaction that appended rows since
+        self.mine = _NOBODY  # the number it drew, in the ``writer`` column of its rows
+        self.pending = 0  # how many rows it appended
         self.lock = threading.Lock()  # collectors of one process may link in threads
 
     def catch_up(self, conn: Connection) -> None:
@@ -66,23 +73,32 @@ class _Mirror:
         if not self.seq:
             self._load(conn)
             return
-        rows = conn.execute(_NEWER, {"seq": self.seq}).all()
+        rows = conn.execute(_NEWER, {"seq": self.seq, "mine": self.mine}).all()
         if not rows or rows[0][0] != self.seq:
             self._load(conn)  # the log is not the one read: a store emptied or restored
             return
-        pending = iter(self.pending)
-        expected = next(pending, None)
-        for _, ids, keys in rows[1:]:
-            if (ids, keys) == expected:
-                expected = next(pending, None)  # ours, committed: in the table already
+        committed = 0
+        for _, writer, ids, keys in rows[1:]:
+            if writer == self.mine:
+                committed += 1  # ours: in the table already
                 continue
             owners, row = _arrays(ids, keys)
             self.table.add_pairs(zip(row.tolist(), owners.tolist()))
-        if expected is not None:
+        if committed != self.pending:
             self._load(conn)  # ours were rolled back: the table holds records the store has not
             return
         self.seq = rows[-1][0]
-        self.pending, self.writer = [], None
+        self._settled()
+
+    def append(self, conn: Connection, ids: bytes, keys: bytes) -> None:
+        transaction = conn.get_transaction()
+        if self.writer is not transaction:
+            self.writer, self.mine, self.pending = transaction, secrets.randbits(62) + 1, 0
+        conn.execute(insert(log).values(writer=self.mine, record_ids=ids, band_keys=keys))
+        self.pending += 1
+
+    def _settled(self) -> None:
+        self.writer, self.mine, self.pending = None, _NOBODY, 0
 
     def _load(self, conn: Connection) -> None:
         ids: list[np.ndarray] = []
@@ -98,7 +114,7 @@ class _Mirror:
             self.table.add(zip(chain.from_iterable(i.tolist() for i in ids),
                                chain.from_iterable(k.tolist() for k in keys)))
         self.seq = seq
-        self.pending, self.writer = [], None
+        self._settled()
 
 
 def _arrays(ids: bytes, keys: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -144,7 +160,5 @@ class BandTable:
         mirror = self.mirror
         with mirror.lock:
             mirror.catch_up(self.conn)
-            self.conn.execute(insert(log).values(record_ids=ids, band_keys=keys))
+            mirror.append(self.conn, ids, keys)
             mirror.table.add(rows)
-            mirror.pending.append((ids, keys))
-            mirror.writer = self.conn.get_transaction()

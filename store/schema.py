@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -226,12 +227,14 @@ audit_log = Table(
 # --- linking (issue 5): the near-duplicate index and staff's say on it ------------------
 
 # MinHash-LSH band keys, appended by each linking batch: one row a batch, its record ids and
-# their BANDS keys each as little-endian int64 arrays. Each process looks up in an index in
-# its memory kept in step with this log by ``seq`` (cases/band_log.py, which says why).
+# their BANDS keys each as little-endian int64 arrays, and a random number its transaction
+# drew. Each process looks up in an index in its memory kept in step with this log by
+# ``seq`` (cases/band_log.py, which says why).
 dedup_band_log = Table(
     "dedup_band_log",
     metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("writer", BigInteger, nullable=False),
     Column("record_ids", LargeBinary, nullable=False),
     Column("band_keys", LargeBinary, nullable=False),
     sqlite_autoincrement=True,  # a seq is never given twice, even after the log is emptied

@@ -22,7 +22,7 @@ depends_on = None
 CHUNK = 1000  # records a log row, as a batch of ingestion writes
 
 bands = sa.table("dedup_bands", sa.column("band_key", sa.BigInteger), sa.column("record_id", sa.Integer))
-log = sa.table("dedup_band_log", sa.column("seq", sa.Integer),
+log = sa.table("dedup_band_log", sa.column("seq", sa.Integer), sa.column("writer", sa.BigInteger),
                sa.column("record_ids", sa.LargeBinary), sa.column("band_keys", sa.LargeBinary))
 
 
@@ -42,6 +42,7 @@ def upgrade() -> None:
     op.create_table(
         "dedup_band_log",
         sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("writer", sa.BigInteger(), nullable=False),
         sa.Column("record_ids", sa.LargeBinary(), nullable=False),
         sa.Column("band_keys", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_dedup_band_log")),
@@ -58,6 +59,7 @@ def upgrade() -> None:
             by_count.setdefault(len(record[1]), []).append(record)
         for group in by_count.values():
             op.execute(log.insert().values(
+                writer=0,  # no process's
                 record_ids=np.array([r for r, _ in group], "<i8").tobytes(),
                 band_keys=np.array([sorted(k) for _, k in group], "<i8").tobytes()))
         records.clear()
