@@ -192,7 +192,7 @@ def _letter(rng: random.Random, row: dict, name: str) -> str:
         f"Terima kasih.\n\n{name}\n{place}",
         f"Suksma,\n{name}\n{place}\nHP {fake_phone(rng)}",
         f"Hormat saya,\n{name}\n\n-- \n{name}\n{fake_phone(rng)}",
-        f"Terima kasih\n\nDikirim dari Yahoo Mail di Android",
+        "Terima kasih\n\nDikirim dari Yahoo Mail di Android",
         f"{name}",
     ))
     return "\n\n".join(p for p in (greeting, body, signature) if p) + "\n"

@@ -3,7 +3,6 @@ restart it, and find every report exactly once (DESIGN.md §2, invariants 1 and 
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
