@@ -32,6 +32,7 @@ from __future__ import annotations
 import secrets
 import threading
 import weakref
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from itertools import chain
 
@@ -82,8 +83,7 @@ class _Mirror:
             if writer == self.mine:
                 committed += 1  # ours: in the table already
                 continue
-            owners, row = _arrays(ids, keys)
-            self.table.add_pairs(zip(row.tolist(), owners.tolist()))
+            self.table.add(zip(*(a.tolist() for a in _decode(ids, keys))))
         if committed != self.pending:
             self._load(conn)  # ours were rolled back: the table holds records the store has not
             return
@@ -101,27 +101,26 @@ class _Mirror:
         self.writer, self.mine, self.pending = None, _NOBODY, 0
 
     def _load(self, conn: Connection) -> None:
-        ids: list[np.ndarray] = []
-        keys: list[np.ndarray] = []
         seq = 0
-        for seq, row_ids, row_keys in conn.execute(_ALL):
-            ids.append(np.frombuffer(row_ids, _INT64))
-            keys.append(np.frombuffer(row_keys, _INT64).reshape(len(ids[-1]), -1))
-        if len({k.shape[1] for k in keys}) == 1:
-            self.table = MemoryKeyTable.of_records(np.concatenate(ids), np.concatenate(keys), self.cap)
-        else:  # empty, or rows of records with different numbers of keys (not made today)
-            self.table = MemoryKeyTable(self.cap)
-            self.table.add(zip(chain.from_iterable(i.tolist() for i in ids),
-                               chain.from_iterable(k.tolist() for k in keys)))
+        by_width: dict[int, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
+        for seq, ids, keys in conn.execute(_ALL):
+            row = _decode(ids, keys)
+            by_width[row[1].shape[1]].append(row)
+        # By sorting, the rows of the usual number of keys a record; one pair at a time, any
+        # others (migration 0008's of a record linked again after its text changed).
+        rows = sorted(by_width.values(), key=len, reverse=True)
+        self.table = (MemoryKeyTable.of_records(*(np.concatenate(a) for a in zip(*rows[0])), self.cap)
+                      if rows else MemoryKeyTable(self.cap))
+        for ids, keys in chain.from_iterable(rows[1:]):
+            self.table.add(zip(ids.tolist(), keys.tolist()))
         self.seq = seq
         self._settled()
 
 
-def _arrays(ids: bytes, keys: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """A log row as its (record id, key) pairs, in two arrays: every record has as many keys."""
+def _decode(ids: bytes, keys: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """A log row's record ids, and their keys a row each: every record has as many keys."""
     owners = np.frombuffer(ids, _INT64)
-    row = np.frombuffer(keys, _INT64)
-    return np.repeat(owners, len(row) // len(owners)), row
+    return owners, np.frombuffer(keys, _INT64).reshape(len(owners), -1)
 
 
 _MIRRORS: weakref.WeakKeyDictionary[Engine, dict[int, _Mirror]] = weakref.WeakKeyDictionary()

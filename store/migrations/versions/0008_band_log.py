@@ -11,6 +11,7 @@ Revises: 0007
 Create Date: 2026-11-30
 """
 
+import numpy as np
 import sqlalchemy as sa
 from alembic import op
 
@@ -26,19 +27,7 @@ log = sa.table("dedup_band_log", sa.column("seq", sa.Integer), sa.column("writer
                sa.column("record_ids", sa.LargeBinary), sa.column("band_keys", sa.LargeBinary))
 
 
-def _create_bands() -> None:
-    op.create_table(
-        "dedup_bands",
-        sa.Column("band_key", sa.BigInteger(), nullable=False),
-        sa.Column("record_id", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("band_key", "record_id", name="pk_dedup_bands"),
-        sqlite_with_rowid=False,
-    )
-
-
 def upgrade() -> None:
-    import numpy as np
-
     op.create_table(
         "dedup_band_log",
         sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
@@ -81,9 +70,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    import numpy as np
-
-    _create_bands()
+    op.create_table(
+        "dedup_bands",
+        sa.Column("band_key", sa.BigInteger(), nullable=False),
+        sa.Column("record_id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("band_key", "record_id", name="pk_dedup_bands"),
+        sqlite_with_rowid=False,
+    )
     conn = op.get_bind()
     for ids, keys in conn.execute(sa.select(log.c.record_ids, log.c.band_keys).order_by(log.c.seq)):
         ids = np.frombuffer(ids, "<i8")
